@@ -1,0 +1,3 @@
+from wabox.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""HTTP routes only: each handler decodes, calls one domain function, encodes."""

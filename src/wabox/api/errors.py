@@ -1,0 +1,217 @@
+"""The Graph API error catalogue and its envelope (wire-facts §4).
+
+Every rejection wabox sends, synchronously or later inside a webhook's ``errors[]``, is one
+of these classes. The catalogue imports nothing from Starlette, so the delivery and webhook
+workers raise and serialise the same errors the HTTP layer does.
+
+| class | code | HTTP | title |
+|---|---|---|---|
+| AuthError | 0 | 401 | AuthException |
+| UnknownError | 1 | 400 | API Unknown |
+| InvalidParameter | 100 | 400 | Invalid parameter |
+| ObjectNotFound | 100 (subcode 33) | 400 | Unsupported request (object missing or not yours) |
+| TokenInvalid | 190 | 401 | Access token has expired |
+| ThroughputLimit | 130429 | 400 | Rate limit hit |
+| SomethingWentWrong | 131000 | 500 | Something went wrong |
+| MissingParameter | 131008 | 400 | Required parameter is missing |
+| InvalidParameterValue | 131009 | 400 | Parameter value is not valid |
+| RecipientIsSender | 131021 | 400 | Recipient cannot be sender |
+| Undeliverable | 131026 | 400 | Message Undeliverable |
+| ReEngagement | 131047 | 400 | Re-engagement message |
+| UnsupportedMessageType | 131051 | 400 | Unsupported message type |
+| MediaDownloadError | 131052 | 400 | Media download error |
+| MediaUploadError | 131053 | 400 | Media upload error |
+| PairRateLimit | 131056 | 400 | (Business Account, Consumer Account) pair rate limit hit |
+| TemplateParamMismatch | 132000 | 400 | Number of parameters does not match the expected … |
+| TemplateNotFound | 132001 | 404 | Template name does not exist in the translation |
+| TemplatePaused | 132015 | 400 | Template is Paused |
+| TemplateDisabled | 132016 | 400 | Template is Disabled |
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import ClassVar
+
+import msgspec
+
+from wabox.schema.errors import ErrorBody, ErrorData, ErrorEnvelope, WebhookError
+
+ERROR_CODES_HREF = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
+
+
+def new_fbtrace_id() -> str:
+    """A trace id shaped like Meta's (23 URL-safe characters)."""
+    return secrets.token_urlsafe(18)[:23]
+
+
+class GraphError(Exception):
+    """One Graph API error: a code from the catalogue plus this occurrence's details."""
+
+    code: ClassVar[int]
+    http_status: ClassVar[int]
+    title: ClassVar[str]
+    type: ClassVar[str] = "OAuthException"
+    subcode: ClassVar[int | None] = None
+    # Graph's parameter errors (code 100) put the specific text in `message`; WhatsApp's own
+    # codes say "(#code) Title" there and keep the specifics in error_data.details (§4.1).
+    details_in_message: ClassVar[bool] = False
+
+    def __init__(self, details: str = "") -> None:
+        self.details = details or self.title
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        text = self.details if self.details_in_message else self.title
+        return f"(#{self.code}) {text}"
+
+    def envelope(self, fbtrace_id: str | None = None) -> ErrorEnvelope:
+        """The synchronous body: ``{"error": {...}}``."""
+        return ErrorEnvelope(
+            error=ErrorBody(
+                message=self.message,
+                type=self.type,
+                code=self.code,
+                error_data=ErrorData(messaging_product="whatsapp", details=self.details),
+                error_subcode=self.subcode if self.subcode is not None else msgspec.UNSET,
+                fbtrace_id=fbtrace_id or new_fbtrace_id(),
+            )
+        )
+
+    def webhook_error(self) -> WebhookError:
+        """The object carried in a webhook's ``errors[]`` (§4.2)."""
+        return WebhookError(
+            code=self.code,
+            title=self.title,
+            message=self.title,
+            error_data={"details": self.details},
+            href=ERROR_CODES_HREF,
+        )
+
+
+class AuthError(GraphError):
+    """360dialog's own key check: the message is 360dialog's text, not "(#0) …" (§4.5)."""
+
+    code, http_status, title = 0, 401, "AuthException"
+
+    @property
+    def message(self) -> str:
+        return self.details
+
+
+class UnknownError(GraphError):
+    code, http_status, title = 1, 400, "API Unknown"
+
+
+class InvalidParameter(GraphError):
+    code, http_status, title = 100, 400, "Invalid parameter"
+    details_in_message = True
+
+
+class ObjectNotFound(GraphError):
+    """The generic Graph answer for an id that is missing or belongs to someone else."""
+
+    code, http_status, title = 100, 400, "Unsupported request"
+    type = "GraphMethodException"
+    subcode = 33
+    details_in_message = True
+
+    @classmethod
+    def for_object(cls, method: str, object_id: str) -> ObjectNotFound:
+        return cls(
+            f"Unsupported {method.lower()} request. Object with ID '{object_id}' does not exist, "
+            "cannot be loaded due to missing permissions, or does not support this operation. "
+            "Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api"
+        )
+
+    @property
+    def message(self) -> str:
+        return self.details
+
+
+class TokenInvalid(GraphError):
+    """Bearer token missing or unknown; Graph answers 190 without the "(#190)" prefix."""
+
+    code, http_status, title = 190, 401, "Access token has expired"
+
+    @property
+    def message(self) -> str:
+        return self.details
+
+
+class ThroughputLimit(GraphError):
+    code, http_status, title = 130429, 400, "Rate limit hit"
+
+
+class SomethingWentWrong(GraphError):
+    code, http_status, title = 131000, 500, "Something went wrong"
+
+
+class MissingParameter(GraphError):
+    code, http_status, title = 131008, 400, "Required parameter is missing"
+
+
+class InvalidParameterValue(GraphError):
+    code, http_status, title = 131009, 400, "Parameter value is not valid"
+
+
+class RecipientIsSender(GraphError):
+    code, http_status, title = 131021, 400, "Recipient cannot be sender"
+
+
+class Undeliverable(GraphError):
+    code, http_status, title = 131026, 400, "Message Undeliverable"
+
+
+class ReEngagement(GraphError):
+    code, http_status, title = 131047, 400, "Re-engagement message"
+
+
+class UnsupportedMessageType(GraphError):
+    code, http_status, title = 131051, 400, "Unsupported message type"
+
+
+class MediaDownloadError(GraphError):
+    code, http_status, title = 131052, 400, "Media download error"
+
+
+class MediaUploadError(GraphError):
+    code, http_status, title = 131053, 400, "Media upload error"
+
+
+class PairRateLimit(GraphError):
+    code, http_status = 131056, 400
+    title = "(Business Account, Consumer Account) pair rate limit hit"
+
+
+class TemplateParamMismatch(GraphError):
+    code, http_status = 132000, 400
+    title = "Number of parameters does not match the expected number of params"
+
+
+class TemplateNotFound(GraphError):
+    code, http_status, title = 132001, 404, "Template name does not exist in the translation"
+
+
+class TemplatePaused(GraphError):
+    code, http_status, title = 132015, 400, "Template is Paused"
+
+
+class TemplateDisabled(GraphError):
+    code, http_status, title = 132016, 400, "Template is Disabled"
+
+
+def catalogue() -> list[type[GraphError]]:
+    """Every error class wabox can emit, for the docs table and its drift test."""
+    found: list[type[GraphError]] = []
+    pending: list[type[GraphError]] = list(GraphError.__subclasses__())
+    while pending:
+        cls = pending.pop(0)
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def encode_envelope(error: GraphError, fbtrace_id: str | None = None) -> bytes:
+    return msgspec.json.encode(error.envelope(fbtrace_id))

@@ -1,0 +1,166 @@
+"""Starlette glue shared by every route: JSON bodies in, msgspec out, errors as Graph envelopes."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, TypeVar
+
+import msgspec
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from wabox.api.errors import GraphError, InvalidParameter, ObjectNotFound, SomethingWentWrong
+from wabox.schema.messages import MESSAGE_TYPES
+
+T = TypeVar("T")
+log = logging.getLogger("wabox.api")
+_encoder = msgspec.json.Encoder()
+
+
+class BodyTooLarge(GraphError):
+    code, http_status, title = 100, 413, "Request body too large"
+    details_in_message = True
+
+
+class UnsupportedMediaType(GraphError):
+    code, http_status, title = 100, 415, "Unsupported content type"
+    details_in_message = True
+
+
+def json_response(body: Any, status_code: int = 200) -> Response:
+    return Response(_encoder.encode(body), status_code=status_code, media_type="application/json")
+
+
+def error_response(error: GraphError) -> Response:
+    headers = (
+        {"WWW-Authenticate": 'OAuth "Facebook Platform" "invalid_token"'}
+        if error.http_status == 401
+        else None
+    )
+    return Response(
+        _encoder.encode(error.envelope()),
+        status_code=error.http_status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+async def read_json_body(request: Request, max_bytes: int) -> bytes:
+    """The raw body of a JSON request, refused early when it is too large or not JSON."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise UnsupportedMediaType(
+            f'Content-Type must be application/json - got "{content_type or "(none)"}".'
+        )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise BodyTooLarge(f"Request body is {declared} bytes; the limit is {max_bytes} bytes.")
+    if declared is not None and declared.isdigit():
+        return await request.body()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise BodyTooLarge(f"Request body exceeds the limit of {max_bytes} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode(decoder: msgspec.json.Decoder[T], body: bytes) -> T:
+    """Decode and validate, turning msgspec's errors into Graph code 100 errors."""
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise graph_error_for(exc) from exc
+    except msgspec.DecodeError as exc:
+        raise InvalidParameter(f"Request body is not valid JSON: {exc}.") from exc
+
+
+_AT = re.compile(r"^(?P<text>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.S)
+_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
+
+
+def param_path(path: str | None, field: str | None = None) -> str:
+    """``$.template.components[0].name`` → ``template['components'][0]['name']`` (Graph style)."""
+    parts: list[str] = []
+    for name, index in _TOKEN.findall((path or "$").removeprefix("$")):
+        parts.append(name if name else index)
+    if field is not None:
+        parts.append(field)
+    if not parts:
+        return ""
+    head, *rest = parts
+    return head + "".join(f"[{p}]" if p.isdigit() else f"['{p}']" for p in rest)
+
+
+def graph_error_for(exc: msgspec.ValidationError) -> GraphError:
+    """Translate one msgspec validation message into the Graph wording clients know."""
+    match = _AT.match(str(exc))
+    assert match is not None
+    text, path = match["text"], match["path"]
+    if found := re.fullmatch(r"Object contains unknown field `(.+)`", text):
+        where = param_path(path)
+        on = f' on param "{where}"' if where else ""
+        return InvalidParameter(f'Unexpected key "{found[1]}"{on}.')
+    if found := re.fullmatch(r"Object missing required field `(.+)`", text):
+        return InvalidParameter(f"The parameter {param_path(path, found[1])} is required.")
+    where = param_path(path)
+    if found := re.fullmatch(r"Invalid (?:enum )?value (.+)", text):
+        got = found[1].strip("'")
+        if where == "type":
+            allowed = ", ".join(t.upper() for t in MESSAGE_TYPES)
+            return InvalidParameter(f'Param type must be one of {{{allowed}}} - got "{got}".')
+        if where == "messaging_product":
+            return InvalidParameter(
+                f'Param messaging_product must be one of {{WHATSAPP}} - got "{got}".'
+            )
+        if where == "recipient_type":
+            return InvalidParameter(
+                f'Param recipient_type must be one of {{INDIVIDUAL}} - got "{got}". '
+                "wabox does not emulate group messaging."
+            )
+        return InvalidParameter(f'Param {where} has an invalid value - got "{got}".')
+    if found := re.fullmatch(r"Expected `str` of length <= (\d+)", text):
+        return InvalidParameter(f"Param {where} must be at most {found[1]} characters long.")
+    if found := re.fullmatch(r"Expected `str` of length >= (\d+)", text):
+        return InvalidParameter(f"Param {where} must be at least {found[1]} characters long.")
+    if found := re.fullmatch(r"Expected `(?:array|object)` of length <= (\d+)", text):
+        return InvalidParameter(f"Param {where} must have at most {found[1]} items.")
+    if found := re.fullmatch(r"Expected `(?:array|object)` of length >= (\d+)", text):
+        return InvalidParameter(f"Param {where} must have at least {found[1]} items.")
+    subject = f"Param {where}" if where else "Request body"
+    return InvalidParameter(f"{subject} is invalid: {text}.")
+
+
+async def handle_graph_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GraphError)
+    return error_response(exc)
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods answer like Graph does for an object it cannot serve."""
+    assert isinstance(exc, HTTPException)
+    error: GraphError
+    if exc.status_code in (404, 405):
+        error = ObjectNotFound(
+            f"Unsupported {request.method.lower()} request. Unknown path {request.url.path!r} "
+            "for this method."
+        )
+    else:
+        error = InvalidParameter(exc.detail)
+    return Response(
+        _encoder.encode(error.envelope()),
+        status_code=exc.status_code,
+        media_type="application/json",
+    )
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    """Still the envelope, never a traceback; the server log keeps the details."""
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(
+        SomethingWentWrong("An unexpected error occurred. Please retry your request later.")
+    )

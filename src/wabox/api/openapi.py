@@ -1,0 +1,215 @@
+"""``/openapi.json`` generated from the msgspec schemas, and a ``/docs`` page with no CDN."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import jinja2
+import msgspec
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+import wabox
+from wabox.schema.errors import ErrorEnvelope
+from wabox.schema.messages import AnyMessage, MarkRead, SendResponse, SuccessResponse
+from wabox.schema.sandbox import (
+    Channel,
+    ChannelCreate,
+    ChannelList,
+    Deleted,
+    Health,
+    MessageList,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    method: str
+    path: str
+    tag: str
+    summary: str
+    auth: str | None
+    request: Any = None
+    response: Any = None
+    status: int = 200
+    parameters: tuple[tuple[str, str, str], ...] = ()  # (name, in, description)
+
+
+# A message or a mark-as-read: msgspec can't union an untagged Struct with the tagged
+# message union, so the document offers them as oneOf.
+_SEND_BODY = (AnyMessage, MarkRead)
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "post",
+        "/{version}/{phone_number_id}/messages",
+        "Cloud API",
+        "Send a message, or mark an inbound message read (any v<major>.<minor> version).",
+        "bearer",
+        _SEND_BODY,
+        SendResponse,
+        parameters=(
+            ("version", "path", "Graph API version, e.g. v21.0"),
+            ("phone_number_id", "path", "The channel's phone_number_id"),
+        ),
+    ),
+    Operation(
+        "post",
+        "/messages",
+        "360dialog",
+        "Send a message, or mark an inbound message read.",
+        "d360",
+        _SEND_BODY,
+        SendResponse,
+    ),
+    Operation("get", "/health", "Server", "Liveness check.", None, None, Health),
+    Operation(
+        "post",
+        "/sandbox/noop",
+        "Server",
+        "Reads a JSON body and answers at once: the baseline the benchmark compares against.",
+        None,
+        None,
+        SuccessResponse,
+    ),
+    Operation("get", "/sandbox/channels", "Sandbox", "List channels.", "admin", None, ChannelList),
+    Operation(
+        "post",
+        "/sandbox/channels",
+        "Sandbox",
+        "Create a channel; omitted fields are generated.",
+        "admin",
+        ChannelCreate,
+        Channel,
+        201,
+    ),
+    Operation(
+        "delete",
+        "/sandbox/channels/{phone_number_id}",
+        "Sandbox",
+        "Delete a channel with its messages and media.",
+        "admin",
+        None,
+        SuccessResponse,
+        parameters=(("phone_number_id", "path", "The channel to delete"),),
+    ),
+    Operation(
+        "get",
+        "/sandbox/messages",
+        "Sandbox",
+        "Stored messages, newest first, with their payload, state and events.",
+        "admin",
+        None,
+        MessageList,
+        parameters=(
+            ("channel", "query", "Only this phone_number_id"),
+            ("to", "query", "Only messages to this number"),
+            ("type", "query", "Only this message type"),
+            ("limit", "query", "At most this many (1–1000, default 50)"),
+        ),
+    ),
+    Operation(
+        "delete",
+        "/sandbox/messages",
+        "Sandbox",
+        "Delete stored messages (all, or one channel's with ?channel=).",
+        "admin",
+        None,
+        Deleted,
+        parameters=(("channel", "query", "Only this phone_number_id"),),
+    ),
+)
+
+_SECURITY = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "The channel's API key."},
+    "d360": {"type": "apiKey", "in": "header", "name": "D360-API-KEY"},
+    "admin": {"type": "http", "scheme": "bearer", "description": "The sandbox admin token."},
+}
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    types: list[Any] = [ErrorEnvelope]
+    for op in OPERATIONS:
+        for kind in (op.request, op.response):
+            types.extend(kind if isinstance(kind, tuple) else (kind,) if kind is not None else ())
+    schemas, components = msgspec.json.schema_components(
+        types, ref_template="#/components/schemas/{name}"
+    )
+    by_type = dict(zip(types, schemas, strict=True))
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        operation: dict[str, Any] = {
+            "tags": [op.tag],
+            "summary": op.summary,
+            "responses": {
+                str(op.status): _content(by_type[op.response], "Success"),
+                "default": _content(by_type[ErrorEnvelope], "Graph API error envelope"),
+            },
+        }
+        if op.auth:
+            operation["security"] = [{op.auth: []}]
+            if op.auth == "bearer":
+                operation["security"].append({"d360": []})
+            if op.auth == "d360":
+                operation["security"].append({"bearer": []})
+        if op.request is not None:
+            schema = (
+                {"oneOf": [by_type[kind] for kind in op.request]}
+                if isinstance(op.request, tuple)
+                else by_type[op.request]
+            )
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": schema}},
+            }
+        if op.parameters:
+            operation["parameters"] = [
+                {
+                    "name": name,
+                    "in": where,
+                    "required": where == "path",
+                    "description": text,
+                    "schema": {"type": "string"},
+                }
+                for name, where, text in op.parameters
+            ]
+        paths.setdefault(op.path, {})[op.method] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "wabox",
+            "version": wabox.__version__,
+            "description": "WhatsApp Business messaging sandbox: 360dialog WABA v2 and Meta "
+            "Cloud API dialects on one port.",
+        },
+        "paths": paths,
+        "components": {"schemas": components, "securitySchemes": _SECURITY},
+    }
+
+
+def _content(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_env = jinja2.Environment(
+    loader=jinja2.PackageLoader("wabox", "ui/templates"), autoescape=True, trim_blocks=True
+)
+
+
+async def get_openapi(_request: Request) -> Response:
+    return Response(msgspec.json.encode(openapi_document()), media_type="application/json")
+
+
+async def get_docs(_request: Request) -> Response:
+    document = openapi_document()
+    html = _env.get_template("docs.html").render(
+        doc=document,
+        schemas_json={
+            name: msgspec.json.format(msgspec.json.encode(schema), indent=2).decode()
+            for name, schema in document["components"]["schemas"].items()
+        },
+    )
+    return HTMLResponse(html)

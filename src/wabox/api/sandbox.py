@@ -1,0 +1,81 @@
+"""The sandbox admin API (``/sandbox/…``, admin token): channels and stored messages.
+
+Mailpit-style test powers: list what was sent, clear it, manage business numbers.
+"""
+
+from __future__ import annotations
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from wabox.api.auth import require_admin
+from wabox.api.errors import InvalidParameter, ObjectNotFound
+from wabox.api.http import decode, json_response, read_json_body
+from wabox.runtime import Runtime
+from wabox.schema.sandbox import ChannelCreate, ChannelList, Deleted, MessageList
+from wabox.store.channels import ChannelConflict
+from wabox.store.messages import clear_messages, list_messages
+
+_channel_create = msgspec.json.Decoder(ChannelCreate)
+MAX_LIMIT = 1000
+
+
+def _admin(request: Request) -> Runtime:
+    runtime: Runtime = request.state.runtime
+    require_admin(request, runtime)
+    return runtime
+
+
+async def list_channels(request: Request) -> Response:
+    runtime = _admin(request)
+    return json_response(ChannelList(channels=runtime.database.channels.all()))
+
+
+async def create_channel(request: Request) -> Response:
+    runtime = _admin(request)
+    body = await read_json_body(request, runtime.config.max_body_bytes)
+    spec = decode(_channel_create, body or b"{}")
+    try:
+        channel = await runtime.database.channels.create(spec)
+    except ChannelConflict as exc:
+        raise InvalidParameter(str(exc)) from exc
+    return json_response(channel, status_code=201)
+
+
+async def delete_channel(request: Request) -> Response:
+    runtime = _admin(request)
+    phone_number_id = request.path_params["phone_number_id"]
+    if not await runtime.database.channels.delete(phone_number_id):
+        raise ObjectNotFound.for_object("delete", phone_number_id)
+    return json_response({"success": True})
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return 50
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise InvalidParameter(
+            f'Param limit must be an integer from 1 to {MAX_LIMIT} - got "{raw}".'
+        )
+    return int(raw)
+
+
+async def get_messages(request: Request) -> Response:
+    runtime = _admin(request)
+    query = request.query_params
+    to = query.get("to")
+    found = await list_messages(
+        runtime.database,
+        channel=query.get("channel"),
+        to="".join(ch for ch in to if ch.isdigit()) if to else None,
+        type=query.get("type"),
+        limit=_limit(query.get("limit")),
+    )
+    return json_response(MessageList(messages=found, count=len(found)))
+
+
+async def delete_messages(request: Request) -> Response:
+    runtime = _admin(request)
+    deleted = await clear_messages(runtime.database, request.query_params.get("channel"))
+    return json_response(Deleted(deleted=deleted))

@@ -1,0 +1,192 @@
+"""The ``wabox`` command: ``serve`` the sandbox, manage ``channel``s of a running server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import wabox
+from wabox.config import Config
+from wabox.runtime import ADMIN_TOKEN, Runtime
+
+app = typer.Typer(help="wabox: WhatsApp Business messaging in a box.", no_args_is_help=True)
+channel_app = typer.Typer(help="Manage the channels (business numbers) of a running server.")
+app.add_typer(channel_app, name="channel")
+console = Console()
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", envvar="WABOX_DATA_DIR", help="Folder for the database and media."),
+]
+
+
+def banner(runtime: Runtime, base_url: str) -> None:
+    """Mailpit-style: everything a developer needs to point a client at this server."""
+    channel = runtime.default_channel
+    rows = (
+        ("Cloud API", f"{base_url}/v21.0/{channel.phone_number_id}/messages  (any vX.Y)"),
+        ("360dialog", f"{base_url}/messages"),
+        ("Docs", f"{base_url}/docs  ·  {base_url}/openapi.json"),
+        ("phone_number_id", channel.phone_number_id),
+        ("Display number", f"+{channel.display_phone_number}"),
+        ("WABA id", channel.waba_id),
+        ("API key", channel.api_key),
+        ("Admin token", runtime.admin_token),
+        ("Database", _redact(runtime.config.resolved_database_url)),
+    )
+    console.print(f"[bold]wabox {wabox.__version__}[/bold] is ready", soft_wrap=True)
+    for label, value in rows:
+        console.print(
+            f"  [bold green]{label:<16}[/bold green] {value}", soft_wrap=True, highlight=False
+        )
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    return url
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on.", envvar="WABOX_HOST")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on.", envvar="WABOX_PORT")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Start the server on its embedded defaults (SQLite + a local folder)."""
+    import uvicorn
+
+    from wabox.app import create_app
+
+    config = Config.from_env(host=host, port=port, data_dir=data_dir)
+    shown_host = f"[{config.host}]" if ":" in config.host else config.host
+    base_url = f"http://{shown_host}:{config.port}"
+    application = create_app(config, on_ready=lambda runtime: banner(runtime, base_url))
+    uvicorn.run(
+        application,
+        host=config.host,
+        port=config.port,
+        log_level="warning",
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+        timeout_graceful_shutdown=5,
+    )
+
+
+def _admin_client(base_url: str, admin_token: str | None, data_dir: Path | None) -> httpx.Client:
+    token = admin_token or _local_admin_token(data_dir or Config().data_dir)
+    if token is None:
+        raise typer.BadParameter(
+            "give --admin-token (or WABOX_ADMIN_TOKEN)", param_hint="--admin-token"
+        )
+    return httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+
+def _local_admin_token(data_dir: Path) -> str | None:
+    """The token a server on this data dir persisted, so local use needs no flag."""
+    from wabox.store.settings import read_local_setting
+
+    return read_local_setting(data_dir / "wabox.sqlite3", ADMIN_TOKEN)
+
+
+BaseUrl = Annotated[
+    str, typer.Option("--base-url", envvar="WABOX_BASE_URL", help="The running server.")
+]
+AdminToken = Annotated[
+    str | None,
+    typer.Option("--admin-token", envvar="WABOX_ADMIN_TOKEN", help="Sandbox admin token."),
+]
+
+
+def _call(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
+    try:
+        response = client.request(method, path, **kwargs)
+    except httpx.TransportError as exc:
+        console.print(f"[red]cannot reach {client.base_url}: {exc}[/red]")
+        raise typer.Exit(1) from exc
+    body = response.json()
+    if response.is_error:
+        console.print(f"[red]{body.get('error', {}).get('message', response.text)}[/red]")
+        raise typer.Exit(1)
+    return body
+
+
+@channel_app.command("list")
+def channel_list(
+    base_url: BaseUrl = "http://127.0.0.1:8360",
+    admin_token: AdminToken = None,
+    data_dir: DataDir = None,
+) -> None:
+    """List channels with their phone_number_id, number and API key."""
+    with _admin_client(base_url, admin_token, data_dir) as client:
+        body = _call(client, "GET", "/sandbox/channels")
+    table = Table("phone_number_id", "display number", "waba_id", "api_key", "name")
+    for channel in body["channels"]:
+        table.add_row(
+            channel["phone_number_id"],
+            "+" + channel["display_phone_number"],
+            channel["waba_id"],
+            channel["api_key"],
+            channel["name"],
+        )
+    console.print(table)
+
+
+@channel_app.command("create")
+def channel_create(
+    phone_number_id: Annotated[
+        str | None, typer.Option(help="All digits; generated if left out.")
+    ] = None,
+    display_phone_number: Annotated[str | None, typer.Option(help="E.g. +1 555 010 0001.")] = None,
+    waba_id: Annotated[str | None, typer.Option(help="All digits; generated if left out.")] = None,
+    api_key: Annotated[str | None, typer.Option(help="Generated if left out.")] = None,
+    name: Annotated[str | None, typer.Option(help="A label for people.")] = None,
+    base_url: BaseUrl = "http://127.0.0.1:8360",
+    admin_token: AdminToken = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a channel (a business number with its own API key)."""
+    spec = {
+        key: value
+        for key, value in {
+            "phone_number_id": phone_number_id,
+            "display_phone_number": display_phone_number,
+            "waba_id": waba_id,
+            "api_key": api_key,
+            "name": name,
+        }.items()
+        if value is not None
+    }
+    with _admin_client(base_url, admin_token, data_dir) as client:
+        channel = _call(client, "POST", "/sandbox/channels", json=spec)
+    console.print_json(data=channel)
+
+
+@channel_app.command("delete")
+def channel_delete(
+    phone_number_id: Annotated[str, typer.Argument(help="The channel to delete.")],
+    base_url: BaseUrl = "http://127.0.0.1:8360",
+    admin_token: AdminToken = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Delete a channel with its messages and media."""
+    with _admin_client(base_url, admin_token, data_dir) as client:
+        _call(client, "DELETE", f"/sandbox/channels/{phone_number_id}")
+    console.print(f"deleted channel {phone_number_id}")
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()

@@ -1,0 +1,113 @@
+"""Settings from flags and ``WABOX_*`` environment variables.
+
+Each setting has one ``WABOX_`` twin; ``SETTINGS`` is the single list the CLI, the README
+table and its drift test read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", "WABOX_HOST", "127.0.0.1", "Address to listen on."),
+    Setting("port", "WABOX_PORT", "8360", "Port for both API dialects, the sandbox API and docs."),
+    Setting(
+        "data_dir",
+        "WABOX_DATA_DIR",
+        "./wabox-data",
+        "Folder for the embedded database and media; created on first start.",
+    ),
+    Setting(
+        "database_url",
+        "WABOX_DATABASE_URL",
+        "sqlite:///<data-dir>/wabox.sqlite3",
+        "Database: `sqlite:///path` (embedded, WAL) or `postgresql://user@host/db`.",
+    ),
+    Setting(
+        "media_url",
+        "WABOX_MEDIA_URL",
+        "<data-dir>/media",
+        "Where media bytes live: a folder, or `s3://bucket/prefix` (media issue).",
+    ),
+    Setting(
+        "api_key",
+        "WABOX_API_KEY",
+        "(generated once)",
+        "The default channel's API key, accepted as `D360-API-KEY` and as `Authorization: Bearer`.",
+    ),
+    Setting(
+        "admin_token",
+        "WABOX_ADMIN_TOKEN",
+        "(generated once)",
+        "Bearer token for the `/sandbox/` admin API.",
+    ),
+    Setting(
+        "max_body_bytes",
+        "WABOX_MAX_BODY_BYTES",
+        "1048576",
+        "Largest JSON request body accepted; larger bodies get HTTP 413 in the Graph envelope.",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Resolved settings for one server process."""
+
+    host: str = "127.0.0.1"
+    port: int = 8360
+    data_dir: Path = Path("./wabox-data")
+    database_url: str | None = None
+    media_url: str | None = None
+    api_key: str | None = None
+    admin_token: str | None = None
+    max_body_bytes: int = 1_048_576
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'wabox.sqlite3'}"
+
+    @property
+    def resolved_media_url(self) -> str:
+        return self.media_url or str(self.data_dir / "media")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
+        """Environment first, then explicit overrides (CLI flags) that are not None."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        types = {f.name: f.type for f in fields(cls)}
+        for setting in SETTINGS:
+            raw = environ.get(setting.env)
+            if raw is None or raw == "":
+                continue
+            values[setting.name] = _convert(types[setting.name], raw, setting.env)
+        config = cls(**values)
+        given = {key: value for key, value in overrides.items() if value is not None}
+        if "data_dir" in given:
+            given["data_dir"] = Path(given["data_dir"])
+        return replace(config, **given)
+
+
+def _convert(kind: Any, raw: str, env: str) -> Any:
+    if kind in ("int", int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{env} must be an integer, got {raw!r}") from None
+    if kind in ("Path", Path):
+        return Path(raw)
+    return raw

@@ -1,0 +1,1 @@
+"""The life of a message: accepting it, and (later) its statuses, window and scenarios."""

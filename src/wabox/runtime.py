@@ -1,0 +1,59 @@
+"""What one server process holds while it runs, opened by the app's lifespan."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from wabox.config import Config
+from wabox.schema.sandbox import Channel, ChannelCreate
+from wabox.store.database import Database
+from wabox.store.settings import get_setting, put_setting
+
+ADMIN_TOKEN = "admin_token"
+DEFAULT_CHANNEL = "default_channel"
+
+
+@dataclass(slots=True)
+class Runtime:
+    config: Config
+    database: Database
+    admin_token: str
+    default_channel: Channel
+
+    async def close(self) -> None:
+        await self.database.close()
+
+
+async def open_runtime(config: Config) -> Runtime:
+    """Open the store, then make sure the admin token and the default channel exist.
+
+    ``WABOX_ADMIN_TOKEN`` and ``WABOX_API_KEY`` win over what was persisted; without them
+    the values generated on the first start are kept, so restarts don't break clients.
+    """
+    database = await Database.open(config.resolved_database_url)
+    try:
+        admin_token = config.admin_token or await get_setting(database, ADMIN_TOKEN)
+        if admin_token is None:
+            admin_token = secrets.token_urlsafe(24)
+        await put_setting(database, ADMIN_TOKEN, admin_token)
+        default = await _default_channel(database, config.api_key)
+    except BaseException:
+        await database.close()
+        raise
+    return Runtime(
+        config=config, database=database, admin_token=admin_token, default_channel=default
+    )
+
+
+async def _default_channel(database: Database, api_key: str | None) -> Channel:
+    registry = database.channels
+    recorded = await get_setting(database, DEFAULT_CHANNEL)
+    channel = registry.get(recorded) if recorded else None
+    if channel is None:
+        taken = await registry.by_api_key(api_key) if api_key else None
+        channel = taken or await registry.create(ChannelCreate(api_key=api_key, name="default"))
+        await put_setting(database, DEFAULT_CHANNEL, channel.phone_number_id)
+    elif api_key and channel.api_key != api_key:
+        channel = await registry.set_api_key(channel, api_key)
+    return channel

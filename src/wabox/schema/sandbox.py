@@ -1,0 +1,71 @@
+"""Bodies of the sandbox admin API (``/sandbox/…``): channels and the stored-message view."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
+
+Digits = Annotated[str, Meta(pattern=r"^[0-9]{5,20}$")]
+
+
+class Channel(msgspec.Struct, kw_only=True):
+    """One business number: what a 360dialog API key or a Cloud API phone_number_id names."""
+
+    phone_number_id: str
+    display_phone_number: str
+    waba_id: str
+    api_key: str
+    name: str
+    created_at: float
+
+
+class ChannelCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Every field is optional; what is left out is generated."""
+
+    phone_number_id: Digits | None = None
+    display_phone_number: Annotated[str, Meta(pattern=r"^\+?[0-9][0-9 ()-]{4,30}$")] | None = None
+    waba_id: Digits | None = None
+    api_key: (
+        Annotated[str, Meta(min_length=8, max_length=128, pattern=r"^[\x21-\x7e]+$")] | None
+    ) = None
+    name: Annotated[str, Meta(max_length=128)] | None = None
+
+
+class ChannelList(msgspec.Struct):
+    channels: list[Channel]
+
+
+class MessageEvent(msgspec.Struct, kw_only=True, omit_defaults=True):
+    status: str
+    timestamp: float
+    details: Any = None
+
+
+class StoredMessage(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A message as wabox holds it, newest first in ``GET /sandbox/messages``."""
+
+    wamid: str
+    channel: str
+    direction: str
+    to: str
+    type: str
+    state: str
+    created_at: float
+    payload: Any
+    biz_opaque_callback_data: str | None = None
+    events: list[MessageEvent] = msgspec.field(default_factory=list)
+
+
+class MessageList(msgspec.Struct):
+    messages: list[StoredMessage]
+    count: int
+
+
+class Deleted(msgspec.Struct):
+    deleted: int
+
+
+class Health(msgspec.Struct):
+    status: str

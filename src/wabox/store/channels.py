@@ -1,0 +1,163 @@
+"""Channels (business numbers) and the in-memory registry the auth check reads."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from wabox.schema.sandbox import Channel, ChannelCreate
+from wabox.store.tables import channels
+from wabox.store.writer import GroupCommitWriter
+
+
+class ChannelConflict(ValueError):
+    """The phone_number_id or API key is already taken."""
+
+
+def _digits(count: int) -> str:
+    return str(secrets.randbelow(9) + 1) + "".join(
+        str(secrets.randbelow(10)) for _ in range(count - 1)
+    )
+
+
+def new_api_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _row_to_channel(row: Any) -> Channel:
+    return Channel(
+        phone_number_id=row.phone_number_id,
+        display_phone_number=row.display_phone_number,
+        waba_id=row.waba_id,
+        api_key=row.api_key,
+        name=row.name,
+        created_at=row.created_at,
+    )
+
+
+class ChannelRegistry:
+    """Read-through cache of the channels table, keyed by API key and by phone_number_id.
+
+    Authentication runs on every request, so it must not cost a query. A key this process
+    has not seen (a channel made by another process) falls through to the database.
+    """
+
+    def __init__(self, engine: AsyncEngine, writer: GroupCommitWriter) -> None:
+        self._engine = engine
+        self._writer = writer
+        self._by_key: dict[str, Channel] = {}
+        self._by_id: dict[str, Channel] = {}
+
+    async def load(self) -> None:
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(sa.select(channels))).all()
+        self._by_key.clear()
+        self._by_id.clear()
+        for row in rows:
+            self._remember(_row_to_channel(row))
+
+    def _remember(self, channel: Channel) -> None:
+        self._by_key[channel.api_key] = channel
+        self._by_id[channel.phone_number_id] = channel
+
+    def _forget(self, channel: Channel) -> None:
+        self._by_key.pop(channel.api_key, None)
+        self._by_id.pop(channel.phone_number_id, None)
+
+    def all(self) -> list[Channel]:
+        return sorted(self._by_id.values(), key=lambda c: (c.created_at, c.phone_number_id))
+
+    def get(self, phone_number_id: str) -> Channel | None:
+        return self._by_id.get(phone_number_id)
+
+    async def by_api_key(self, api_key: str) -> Channel | None:
+        channel = self._by_key.get(api_key)
+        if channel is not None:
+            return channel
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(sa.select(channels).where(channels.c.api_key == api_key))
+            ).first()
+        if row is None:
+            return None
+        channel = _row_to_channel(row)
+        self._remember(channel)
+        return channel
+
+    async def create(self, spec: ChannelCreate) -> Channel:
+        channel = Channel(
+            phone_number_id=spec.phone_number_id or _digits(15),
+            display_phone_number=_normalise_display(spec.display_phone_number)
+            or "1555" + _digits(7),
+            waba_id=spec.waba_id or _digits(15),
+            api_key=spec.api_key or new_api_key(),
+            name=spec.name or "",
+            created_at=time.time(),
+        )
+        if channel.phone_number_id in self._by_id:
+            raise ChannelConflict(f"phone_number_id {channel.phone_number_id} is already a channel")
+        if channel.api_key in self._by_key:
+            raise ChannelConflict("that api_key is already used by another channel")
+
+        async def write(connection: AsyncConnection) -> None:
+            await connection.execute(sa.insert(channels).values(**_channel_values(channel)))
+
+        try:
+            await self._writer.run(write)
+        except sa.exc.IntegrityError as exc:
+            raise ChannelConflict("phone_number_id or api_key is already taken") from exc
+        self._remember(channel)
+        return channel
+
+    async def set_api_key(self, channel: Channel, api_key: str) -> Channel:
+        if (other := self._by_key.get(api_key)) is not None and other is not channel:
+            raise ChannelConflict("that api_key is already used by another channel")
+
+        async def write(connection: AsyncConnection) -> None:
+            await connection.execute(
+                sa.update(channels)
+                .where(channels.c.phone_number_id == channel.phone_number_id)
+                .values(api_key=api_key)
+            )
+
+        await self._writer.run(write)
+        self._forget(channel)
+        updated = Channel(**{**_channel_values(channel), "api_key": api_key})
+        self._remember(updated)
+        return updated
+
+    async def delete(self, phone_number_id: str) -> bool:
+        """Delete the channel and, by cascade, its messages and media rows."""
+
+        async def write(connection: AsyncConnection) -> int:
+            result = await connection.execute(
+                sa.delete(channels).where(channels.c.phone_number_id == phone_number_id)
+            )
+            return result.rowcount
+
+        deleted = await self._writer.run(write)
+        if (channel := self._by_id.get(phone_number_id)) is not None:
+            self._forget(channel)
+        return deleted > 0
+
+
+def _normalise_display(value: str | None) -> str | None:
+    """Webhook metadata carries the display number as bare digits ("15550783881")."""
+    if value is None:
+        return None
+    return "".join(ch for ch in value if ch.isdigit())
+
+
+def _channel_values(channel: Channel) -> dict[str, Any]:
+    return {
+        "phone_number_id": channel.phone_number_id,
+        "display_phone_number": channel.display_phone_number,
+        "waba_id": channel.waba_id,
+        "api_key": channel.api_key,
+        "name": channel.name,
+        "created_at": channel.created_at,
+    }

@@ -1,0 +1,114 @@
+"""Message rows, their lifecycle events, and the sandbox's read queries."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from wabox.schema.sandbox import MessageEvent, StoredMessage
+from wabox.store.tables import message_events, messages
+
+if TYPE_CHECKING:
+    from wabox.store.database import Database
+
+
+async def insert_accepted(
+    database: Database,
+    *,
+    wamid: str,
+    channel_id: str,
+    recipient: str,
+    type: str,
+    payload: bytes,
+    biz_opaque_callback_data: str | None,
+    now: float,
+) -> None:
+    """Store an accepted outbound message and its first event; returns once committed."""
+    await database.writer.insert(
+        (
+            (
+                messages,
+                {
+                    "wamid": wamid,
+                    "channel_id": channel_id,
+                    "direction": "outbound",
+                    "recipient": recipient,
+                    "type": type,
+                    "state": "accepted",
+                    "payload": payload.decode(),
+                    "biz_opaque_callback_data": biz_opaque_callback_data,
+                    "created_at": now,
+                },
+            ),
+            (
+                message_events,
+                {"wamid": wamid, "status": "accepted", "created_at": now, "details": None},
+            ),
+        )
+    )
+
+
+async def list_messages(
+    database: Database,
+    *,
+    channel: str | None = None,
+    to: str | None = None,
+    type: str | None = None,
+    limit: int = 50,
+) -> list[StoredMessage]:
+    """Newest first, with every lifecycle event of each message."""
+    query = sa.select(messages).order_by(messages.c.id.desc()).limit(limit)
+    if channel is not None:
+        query = query.where(messages.c.channel_id == channel)
+    if to is not None:
+        query = query.where(messages.c.recipient == to)
+    if type is not None:
+        query = query.where(messages.c.type == type)
+    async with database.engine.connect() as connection:
+        rows = (await connection.execute(query)).all()
+        wamids = [row.wamid for row in rows]
+        events: dict[str, list[MessageEvent]] = {wamid: [] for wamid in wamids}
+        if wamids:
+            event_rows = await connection.execute(
+                sa.select(message_events)
+                .where(message_events.c.wamid.in_(wamids))
+                .order_by(message_events.c.id)
+            )
+            for event in event_rows:
+                events[event.wamid].append(
+                    MessageEvent(
+                        status=event.status,
+                        timestamp=event.created_at,
+                        details=msgspec.json.decode(event.details) if event.details else None,
+                    )
+                )
+    return [_stored(row, events[row.wamid]) for row in rows]
+
+
+def _stored(row: Any, events: list[MessageEvent]) -> StoredMessage:
+    return StoredMessage(
+        wamid=row.wamid,
+        channel=row.channel_id,
+        direction=row.direction,
+        to=row.recipient,
+        type=row.type,
+        state=row.state,
+        created_at=row.created_at,
+        payload=msgspec.json.decode(row.payload),
+        biz_opaque_callback_data=row.biz_opaque_callback_data,
+        events=events,
+    )
+
+
+async def clear_messages(database: Database, channel: str | None = None) -> int:
+    async def write(connection: AsyncConnection) -> int:
+        query = sa.delete(messages)
+        if channel is not None:
+            query = query.where(messages.c.channel_id == channel)
+        result = await connection.execute(query)
+        return result.rowcount
+
+    return await database.writer.run(write)
