@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TypedDict
@@ -49,6 +50,10 @@ def create_app(config: Config, on_ready: Callable[[Runtime], None] | None = None
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[State]:
         runtime = await open_runtime(config)
+        # Everything alive now (modules, tables, routes) lives as long as the process: keep
+        # it out of the collector's sweeps, which otherwise cost the accept path ~20 %.
+        gc.collect()
+        gc.freeze()
         try:
             if on_ready is not None:
                 on_ready(runtime)

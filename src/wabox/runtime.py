@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from wabox.config import Config
 from wabox.schema.sandbox import Channel, ChannelCreate
@@ -31,6 +32,9 @@ async def open_runtime(config: Config) -> Runtime:
     ``WABOX_ADMIN_TOKEN`` and ``WABOX_API_KEY`` win over what was persisted; without them
     the values generated on the first start are kept, so restarts don't break clients.
     """
+    media_url = config.resolved_media_url
+    if "://" not in media_url:
+        Path(media_url).mkdir(parents=True, exist_ok=True)
     database = await Database.open(config.resolved_database_url)
     try:
         admin_token = config.admin_token or await get_setting(database, ADMIN_TOKEN)

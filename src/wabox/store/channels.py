@@ -7,11 +7,14 @@ import time
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from wabox.schema.sandbox import Channel, ChannelCreate
 from wabox.store.tables import channels
-from wabox.store.writer import GroupCommitWriter
+from wabox.store.writer import Writer
+
+UNKNOWN_KEY_TTL = 2.0
+UNKNOWN_KEYS_MAX = 10_000
 
 
 class ChannelConflict(ValueError):
@@ -46,11 +49,14 @@ class ChannelRegistry:
     has not seen (a channel made by another process) falls through to the database.
     """
 
-    def __init__(self, engine: AsyncEngine, writer: GroupCommitWriter) -> None:
+    def __init__(self, engine: AsyncEngine, writer: Writer) -> None:
         self._engine = engine
         self._writer = writer
         self._by_key: dict[str, Channel] = {}
         self._by_id: dict[str, Channel] = {}
+        # Keys recently looked up and not found: a client retrying a wrong key in a loop
+        # must not cost a query per request. Bounded, and short-lived for other processes.
+        self._unknown: dict[str, float] = {}
 
     async def load(self) -> None:
         async with self._engine.connect() as connection:
@@ -61,6 +67,7 @@ class ChannelRegistry:
             self._remember(_row_to_channel(row))
 
     def _remember(self, channel: Channel) -> None:
+        self._unknown.pop(channel.api_key, None)
         self._by_key[channel.api_key] = channel
         self._by_id[channel.phone_number_id] = channel
 
@@ -78,11 +85,16 @@ class ChannelRegistry:
         channel = self._by_key.get(api_key)
         if channel is not None:
             return channel
+        if self._unknown.get(api_key, 0.0) > time.monotonic():
+            return None
         async with self._engine.connect() as connection:
             row = (
                 await connection.execute(sa.select(channels).where(channels.c.api_key == api_key))
             ).first()
         if row is None:
+            if len(self._unknown) >= UNKNOWN_KEYS_MAX:
+                self._unknown.clear()
+            self._unknown[api_key] = time.monotonic() + UNKNOWN_KEY_TTL
             return None
         channel = _row_to_channel(row)
         self._remember(channel)
@@ -103,8 +115,8 @@ class ChannelRegistry:
         if channel.api_key in self._by_key:
             raise ChannelConflict("that api_key is already used by another channel")
 
-        async def write(connection: AsyncConnection) -> None:
-            await connection.execute(sa.insert(channels).values(**_channel_values(channel)))
+        def write(connection: sa.Connection) -> None:
+            connection.execute(sa.insert(channels).values(**_channel_values(channel)))
 
         try:
             await self._writer.run(write)
@@ -117,8 +129,8 @@ class ChannelRegistry:
         if (other := self._by_key.get(api_key)) is not None and other is not channel:
             raise ChannelConflict("that api_key is already used by another channel")
 
-        async def write(connection: AsyncConnection) -> None:
-            await connection.execute(
+        def write(connection: sa.Connection) -> None:
+            connection.execute(
                 sa.update(channels)
                 .where(channels.c.phone_number_id == channel.phone_number_id)
                 .values(api_key=api_key)
@@ -133,11 +145,9 @@ class ChannelRegistry:
     async def delete(self, phone_number_id: str) -> bool:
         """Delete the channel and, by cascade, its messages and media rows."""
 
-        async def write(connection: AsyncConnection) -> int:
-            result = await connection.execute(
-                sa.delete(channels).where(channels.c.phone_number_id == phone_number_id)
-            )
-            return result.rowcount
+        def write(connection: sa.Connection) -> int:
+            query = sa.delete(channels).where(channels.c.phone_number_id == phone_number_id)
+            return connection.execute(query).rowcount
 
         deleted = await self._writer.run(write)
         if (channel := self._by_id.get(phone_number_id)) is not None:

@@ -11,7 +11,10 @@ from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from wabox.store.channels import ChannelRegistry
-from wabox.store.writer import GroupCommitWriter
+from wabox.store.media import LiveMediaCache
+from wabox.store.pragmas import sqlite_pragmas
+from wabox.store.sqlite_writer import SqliteWriter
+from wabox.store.writer import GroupCommitWriter, Writer
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -26,15 +29,20 @@ def async_url(url: str) -> str:
     return url
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers run beside the single writer; FULL makes each (group) commit survive
-    # a power cut, which is what "committed before the 200" promises.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+def _writer_pragmas(dbapi_connection: Any, record: Any) -> None:
+    sqlite_pragmas(dbapi_connection, record, synchronous="NORMAL")
+
+
+def create_writer(url: str, engine: AsyncEngine) -> Writer:
+    """SQLite gets its own writer on a synchronous engine; servers get group commit."""
+    url = async_url(url)
+    if not url.startswith("sqlite+aiosqlite"):
+        return GroupCommitWriter(engine)
+    sync_engine = sa.create_engine(
+        url.replace("sqlite+aiosqlite", "sqlite+pysqlite", 1), poolclass=sa.pool.StaticPool
+    )
+    sa.event.listen(sync_engine, "connect", _writer_pragmas)
+    return SqliteWriter(sync_engine)
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -44,7 +52,7 @@ def create_engine(url: str) -> AsyncEngine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, pool_size=4, max_overflow=4)
-        sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
@@ -65,10 +73,11 @@ async def migrate(engine: AsyncEngine) -> None:
 class Database:
     """The engine, its single writer and the channel registry, opened and closed together."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, writer: Writer | None = None) -> None:
         self.engine = engine
-        self.writer = GroupCommitWriter(engine)
+        self.writer = writer or GroupCommitWriter(engine)
         self.channels = ChannelRegistry(engine, self.writer)
+        self.live_media = LiveMediaCache()
 
     @property
     def dialect(self) -> str:
@@ -82,7 +91,7 @@ class Database:
         except BaseException:
             await engine.dispose()
             raise
-        database = cls(engine)
+        database = cls(engine, create_writer(url, engine))
         database.writer.start()
         await database.channels.load()
         return database

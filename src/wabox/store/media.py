@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -13,18 +14,55 @@ if TYPE_CHECKING:
 from wabox.store.tables import media
 
 
+class LiveMediaCache:
+    """Recently confirmed (channel, media ID) → expires_at, so the send path skips a query.
+
+    Clients upload once and send the same ID to many recipients, so nearly every lookup
+    repeats. A deletion in this process evicts at once; one in another process is seen
+    after ``ttl`` seconds at most.
+    """
+
+    def __init__(self, ttl: float = 5.0, max_entries: int = 100_000) -> None:
+        self._ttl = ttl
+        self._max_entries = max_entries
+        self._entries: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def get(self, channel_id: str, media_id: str, now: float) -> bool:
+        entry = self._entries.get((channel_id, media_id))
+        if entry is None:
+            return False
+        expires_at, confirmed_at = entry
+        if expires_at <= now or time.monotonic() - confirmed_at > self._ttl:
+            del self._entries[(channel_id, media_id)]
+            return False
+        return True
+
+    def put(self, channel_id: str, media_id: str, expires_at: float) -> None:
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()
+        self._entries[(channel_id, media_id)] = (expires_at, time.monotonic())
+
+    def forget(self, channel_id: str, media_id: str) -> None:
+        self._entries.pop((channel_id, media_id), None)
+
+
 async def media_is_live(database: Database, channel_id: str, media_id: str, now: float) -> bool:
     """True when ``media_id`` names undeleted, unexpired media of this channel."""
+    if database.live_media.get(channel_id, media_id, now):
+        return True
     async with database.engine.connect() as connection:
-        found = await connection.scalar(
-            sa.select(media.c.id).where(
+        expires_at = await connection.scalar(
+            sa.select(media.c.expires_at).where(
                 media.c.id == media_id,
                 media.c.channel_id == channel_id,
                 media.c.deleted == sa.false(),
                 media.c.expires_at > now,
             )
         )
-    return found is not None
+    if expires_at is None:
+        return False
+    database.live_media.put(channel_id, media_id, expires_at)
+    return True
 
 
 async def insert_media(

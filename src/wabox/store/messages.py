@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from wabox.schema.sandbox import MessageEvent, StoredMessage
 from wabox.store.tables import message_events, messages
@@ -26,7 +25,12 @@ async def insert_accepted(
     biz_opaque_callback_data: str | None,
     now: float,
 ) -> None:
-    """Store an accepted outbound message and its first event; returns once committed."""
+    """Store an accepted outbound message; returns once committed.
+
+    The row is its own first lifecycle event (state ``accepted`` at ``created_at``);
+    ``message_events`` holds the transitions after it. One row per message keeps the
+    accept path to one INSERT per batch.
+    """
     await database.writer.insert(
         (
             (
@@ -42,10 +46,6 @@ async def insert_accepted(
                     "biz_opaque_callback_data": biz_opaque_callback_data,
                     "created_at": now,
                 },
-            ),
-            (
-                message_events,
-                {"wamid": wamid, "status": "accepted", "created_at": now, "details": None},
             ),
         )
     )
@@ -70,7 +70,9 @@ async def list_messages(
     async with database.engine.connect() as connection:
         rows = (await connection.execute(query)).all()
         wamids = [row.wamid for row in rows]
-        events: dict[str, list[MessageEvent]] = {wamid: [] for wamid in wamids}
+        events: dict[str, list[MessageEvent]] = {
+            row.wamid: [MessageEvent(status="accepted", timestamp=row.created_at)] for row in rows
+        }
         if wamids:
             event_rows = await connection.execute(
                 sa.select(message_events)
@@ -104,11 +106,10 @@ def _stored(row: Any, events: list[MessageEvent]) -> StoredMessage:
 
 
 async def clear_messages(database: Database, channel: str | None = None) -> int:
-    async def write(connection: AsyncConnection) -> int:
+    def write(connection: sa.Connection) -> int:
         query = sa.delete(messages)
         if channel is not None:
             query = query.where(messages.c.channel_id == channel)
-        result = await connection.execute(query)
-        return result.rowcount
+        return connection.execute(query).rowcount
 
     return await database.writer.run(write)

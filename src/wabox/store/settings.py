@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from wabox.store.tables import settings
 
@@ -24,9 +23,9 @@ async def get_setting(database: Database, key: str) -> str | None:
 
 
 async def put_setting(database: Database, key: str, value: str) -> None:
-    async def write(connection: AsyncConnection) -> None:
-        await connection.execute(sa.delete(settings).where(settings.c.key == key))
-        await connection.execute(sa.insert(settings).values(key=key, value=value))
+    def write(connection: sa.Connection) -> None:
+        connection.execute(sa.delete(settings).where(settings.c.key == key))
+        connection.execute(sa.insert(settings).values(key=key, value=value))
 
     await database.writer.run(write)
 

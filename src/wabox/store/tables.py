@@ -50,7 +50,6 @@ messages = sa.Table(
     sa.Column("biz_opaque_callback_data", sa.Text, nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Index("ix_messages_channel_id_id", "channel_id", "id"),
-    sa.Index("ix_messages_state", "state"),
 )
 
 message_events = sa.Table(

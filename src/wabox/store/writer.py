@@ -1,30 +1,53 @@
-"""The single writer: every write of this process goes through one queue and one task.
+"""The single writer of a process, for servers reached over the network (PostgreSQL).
 
 Requests that arrive while a transaction commits wait in the queue and are committed
-together in the next one (group commit), so durability costs one fsync per batch rather
-than one per request. One writer also means SQLite never sees two writers of ours at once.
-Callers await their item's future, which resolves only after the COMMIT returned.
+together in the next one (group commit), so durability costs one commit per batch rather
+than one per request. Callers await their item's future, which resolves only after COMMIT.
+The embedded SQLite database has its own writer with the same interface
+(``sqlite_writer.SqliteWriter``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 T = TypeVar("T")
+Work = Callable[[sa.Connection], T]
+Rows = Sequence[tuple[sa.Table, dict[str, Any]]]
+Groups = list[tuple[sa.Table, list[dict[str, Any]]]]
+
+
+class Writer(Protocol):
+    """What the store's query functions need from a writer."""
+
+    batches: int
+    rows: int
+
+    def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def insert(self, rows: Rows) -> None: ...
+
+    async def run(self, work: Work[T]) -> T: ...
+
+
+class WriterClosed(RuntimeError):
+    """The writer stopped; the item was not committed."""
 
 
 @dataclass(slots=True)
-class _Insert:
+class Insert:
     """Rows for tables, inserted in this order; batched with neighbours of the same table."""
 
-    rows: Sequence[tuple[sa.Table, dict[str, Any]]]
+    rows: Rows
     done: asyncio.Future[None]
 
 
@@ -32,19 +55,15 @@ class _Insert:
 class _Run:
     """An arbitrary write, run alone in its own transaction."""
 
-    fn: Callable[[AsyncConnection], Awaitable[Any]]
+    work: Work[Any]
     done: asyncio.Future[Any]
-
-
-class WriterClosed(RuntimeError):
-    """The writer stopped; the item was not committed."""
 
 
 class GroupCommitWriter:
     def __init__(self, engine: AsyncEngine, max_batch: int = 1024) -> None:
         self._engine = engine
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[_Insert | _Run | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Insert | _Run | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.rows = 0
@@ -61,17 +80,17 @@ class GroupCommitWriter:
             await self._task
         self._task = None
 
-    async def insert(self, rows: Sequence[tuple[sa.Table, dict[str, Any]]]) -> None:
+    async def insert(self, rows: Rows) -> None:
         """Insert ``rows`` atomically; returns once they are committed."""
         self._check_open()
-        item = _Insert(rows, asyncio.get_running_loop().create_future())
+        item = Insert(rows, asyncio.get_running_loop().create_future())
         self._queue.put_nowait(item)
         await item.done
 
-    async def run(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        """Run ``fn`` in its own transaction on the writer; returns its result after COMMIT."""
+    async def run(self, work: Work[T]) -> T:
+        """Run ``work`` in its own transaction on the writer; returns its result after COMMIT."""
         self._check_open()
-        item = _Run(fn, asyncio.get_running_loop().create_future())
+        item = _Run(work, asyncio.get_running_loop().create_future())
         self._queue.put_nowait(item)
         result: T = await item.done
         return result
@@ -105,27 +124,31 @@ class GroupCommitWriter:
                 await self._commit(batch)
         while not self._queue.empty():
             item = self._queue.get_nowait()
-            if item is not None and not item.done.done():
-                item.done.set_exception(WriterClosed("the database writer stopped"))
+            if item is not None:
+                settle(item.done, WriterClosed("the database writer stopped"))
 
     async def _run_one(self, item: _Run) -> None:
         try:
             async with self._engine.begin() as connection:
-                result = await item.fn(connection)
+                result = await connection.run_sync(item.work)
         except Exception as exc:
-            item.done.set_exception(exc)
+            settle(item.done, exc)
         else:
-            item.done.set_result(result)
+            settle(item.done, None, result)
 
-    async def _commit(self, batch: list[_Insert]) -> None:
+    async def _commit(self, batch: list[Insert]) -> None:
+        groups = group_rows(batch)
+
+        def work(connection: sa.Connection) -> None:
+            for table, rows in groups:
+                connection.execute(table.insert(), rows)
+
         try:
             async with self._engine.begin() as connection:
-                for table, rows in _group(batch):
-                    await connection.execute(table.insert(), rows)
+                await connection.run_sync(work)
         except Exception as exc:
             if len(batch) == 1:
-                if not batch[0].done.done():
-                    batch[0].done.set_exception(exc)
+                settle(batch[0].done, exc)
                 return
             # One bad item must not sink its neighbours: retry each alone so only it fails.
             for item in batch:
@@ -134,14 +157,23 @@ class GroupCommitWriter:
         self.batches += 1
         for item in batch:
             self.rows += len(item.rows)
-            if not item.done.done():
-                item.done.set_result(None)
+            settle(item.done, None)
 
 
-def _group(batch: list[_Insert]) -> list[tuple[sa.Table, list[dict[str, Any]]]]:
-    """Merge consecutive rows of the same table into one executemany, keeping order.
+def settle(future: asyncio.Future[Any], exc: BaseException | None, result: Any = None) -> None:
+    """Resolve a caller's future unless the caller already went away (cancelled)."""
+    if future.done():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
 
-    Within one item rows keep their order (a message before its first event); across items
+
+def group_rows(batch: list[Insert]) -> Groups:
+    """Merge the rows of a batch per table, keeping order.
+
+    Within one item rows keep their order (a parent row before its children); across items
     the first table seen goes first, which holds the same dependency order for every item.
     """
     order: list[sa.Table] = []

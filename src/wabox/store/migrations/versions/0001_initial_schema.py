@@ -79,7 +79,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.create_index("ix_messages_channel_id_id", ["channel_id", "id"], unique=False)
-        batch_op.create_index("ix_messages_state", ["state"], unique=False)
 
     op.create_table(
         "message_events",
@@ -106,7 +105,6 @@ def downgrade() -> None:
 
     op.drop_table("message_events")
     with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.drop_index("ix_messages_state")
         batch_op.drop_index("ix_messages_channel_id_id")
 
     op.drop_table("messages")

@@ -1,0 +1,171 @@
+"""Real servers on loopback: every API test talks HTTP to a ``wabox serve`` subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from wabox.store.database import Database
+from wabox.store.media import insert_media
+
+API_KEY = "test-key-default-0001"
+ADMIN_TOKEN = "test-admin-token-0001"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """One ``wabox serve`` process; ``restart`` keeps the data dir, ``kill`` is a crash."""
+
+    data_dir: Path
+    env: dict[str, str]
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def database_url(self) -> str:
+        return self.env.get("WABOX_DATABASE_URL") or f"sqlite:///{self.data_dir / 'wabox.sqlite3'}"
+
+    def start(self) -> None:
+        self.log = self.data_dir.parent / f"server-{self.port}-{time.monotonic_ns()}.log"
+        command = [sys.executable, "-m", "wabox", "serve", "--port", str(self.port)]
+        command += ["--data-dir", str(self.data_dir)]
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.output()}")
+            try:
+                if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"server did not start:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log else ""
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook runs, like a crash or a power cut of the process."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def admin(self) -> httpx.Client:
+        token = self.env.get("WABOX_ADMIN_TOKEN", ADMIN_TOKEN)
+        return httpx.Client(
+            base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+
+    def seed_media(self, channel_id: str, media_id: str, *, expires_in: float = 86400) -> None:
+        """Put a media row in the store through wabox's own store code (no upload API yet)."""
+
+        async def seed() -> None:
+            database = await Database.open(self.database_url)
+            try:
+                now = time.time()
+                await insert_media(
+                    database,
+                    media_id=media_id,
+                    channel_id=channel_id,
+                    mime_type="image/jpeg",
+                    sha256="0" * 64,
+                    file_size=1234,
+                    filename=None,
+                    created_at=now,
+                    expires_at=now + expires_in,
+                )
+            finally:
+                await database.close()
+
+        asyncio.run(seed())
+
+
+def make_server(tmp: Path, **env: str) -> Server:
+    data_dir = tmp / "data"
+    base_env = {"WABOX_API_KEY": API_KEY, "WABOX_ADMIN_TOKEN": ADMIN_TOKEN}
+    return Server(data_dir=data_dir, env={**base_env, **env})
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The suite's shared server on the embedded defaults."""
+    instance = make_server(tmp_path_factory.mktemp("server"))
+    instance.start()
+    yield instance
+    instance.stop()
+
+
+@dataclass
+class ChannelInfo:
+    phone_number_id: str
+    display_phone_number: str
+    api_key: str
+
+
+@pytest.fixture(scope="session")
+def default_channel(server: Server) -> ChannelInfo:
+    with server.admin() as admin:
+        channels = admin.get("/sandbox/channels").json()["channels"]
+    (found,) = [c for c in channels if c["api_key"] == API_KEY]
+    return ChannelInfo(found["phone_number_id"], found["display_phone_number"], found["api_key"])
+
+
+@pytest.fixture(scope="session")
+def other_channel(server: Server) -> ChannelInfo:
+    """A second business number, for isolation tests."""
+    with server.admin() as admin:
+        response = admin.post("/sandbox/channels", json={"name": "other"})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return ChannelInfo(body["phone_number_id"], body["display_phone_number"], body["api_key"])
+
+
+@pytest.fixture
+def d360(server: Server) -> Iterator[httpx.Client]:
+    """A 360dialog-dialect client on the default channel."""
+    with httpx.Client(base_url=server.base_url, headers={"D360-API-KEY": API_KEY}) as client:
+        yield client
+
+
+@pytest.fixture
+def cloud(server: Server, default_channel: ChannelInfo) -> Iterator[httpx.Client]:
+    """A Cloud-API-dialect client; its base URL ends with ``/v21.0/<phone_number_id>``."""
+    base = f"{server.base_url}/v21.0/{default_channel.phone_number_id}"
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {API_KEY}"}) as client:
+        yield client

@@ -1,0 +1,71 @@
+"""The ``wabox`` command against a real server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import ADMIN_TOKEN, Server
+
+
+def wabox(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "wabox", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "250", **(env or {})},
+    )
+
+
+def test_channel_create_list_delete(server: Server) -> None:
+    common = ["--base-url", server.base_url, "--admin-token", ADMIN_TOKEN]
+    created = wabox(
+        "channel", "create", "--name", "cli-made", "--api-key", "cli-key-12345", *common
+    )
+    assert created.returncode == 0, created.stderr
+    channel = json.loads(created.stdout)
+    assert channel["api_key"] == "cli-key-12345"
+    listed = wabox("channel", "list", *common)
+    assert listed.returncode == 0, listed.stderr
+    assert channel["phone_number_id"] in listed.stdout
+    assert "cli-key-12345" in listed.stdout
+    deleted = wabox("channel", "delete", channel["phone_number_id"], *common)
+    assert deleted.returncode == 0, deleted.stderr
+    assert channel["phone_number_id"] not in wabox("channel", "list", *common).stdout
+
+
+def test_admin_token_is_found_in_the_local_data_dir(server: Server) -> None:
+    """Local use needs no flag: the CLI reads the token the server persisted."""
+    listed = wabox(
+        "channel",
+        "list",
+        "--base-url",
+        server.base_url,
+        "--data-dir",
+        str(server.data_dir),
+        env={"WABOX_ADMIN_TOKEN": ""},
+    )
+    assert listed.returncode == 0, listed.stderr + listed.stdout
+    assert "test-key-default-0001" in listed.stdout
+
+
+def test_errors_are_reported_not_raised(server: Server) -> None:
+    common = ["--base-url", server.base_url, "--admin-token", "wrong"]
+    result = wabox("channel", "list", *common)
+    assert result.returncode == 1
+    assert "admin token" in result.stdout
+    assert "Traceback" not in result.stderr
+    unreachable = wabox("channel", "list", "--base-url", "http://127.0.0.1:9", "--admin-token", "x")
+    assert unreachable.returncode == 1
+    assert "cannot reach" in unreachable.stdout
+
+
+def test_help_lists_the_commands() -> None:
+    result = wabox("--help")
+    assert result.returncode == 0
+    for command in ("serve", "channel"):
+        assert command in result.stdout
