@@ -1,13 +1,13 @@
 """Throughput of accepted image-by-id messages, measured against a no-op endpoint.
 
-Why: every accepted ``POST /messages`` is durably committed (SQLite WAL, synchronous=FULL,
-group commit) before its 200, so the question is how much of the app's plain JSON-POST
+Why: every accepted ``POST /messages`` is durably committed (SQLite WAL, group commit,
+the WAL fdatasynced) before its 200, so the question is how much of the app's plain JSON-POST
 throughput that costs. ``POST /sandbox/noop`` reads the same body through the same stack
 and does nothing, so it is the ceiling on this machine. Both are measured in the same run,
 alternately (noop, accept, noop, accept, ...), and the medians are compared, so machine
 noise hits both sides; the ratio is what to compare across machines, not the raw rps.
 
-One command: ``python bench/run.py [--duration 10] [--connections 32] [--rounds 3]``.
+One command: ``python bench/run.py [--duration 6] [--connections 32] [--rounds 5]``.
 It starts ``wabox serve`` on 127.0.0.1 with a fresh data dir, seeds one media id with
 wabox's own store code, loads it with ``wrk`` (installed with apt-get when missing) from a
 second process, prints the numbers and exits non-zero if any request failed.
@@ -277,9 +277,9 @@ def print_row(label: str, rps: float, p50: float, p99: float) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
+    parser.add_argument("--duration", type=float, default=6, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=32, help="wrk open connections")
-    parser.add_argument("--rounds", type=int, default=3, help="noop+accept pairs to measure")
+    parser.add_argument("--rounds", type=int, default=5, help="noop+accept pairs to measure")
     parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds per endpoint")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (2 cores: 1)")
     parser.add_argument("--keep", action="store_true", help="keep the data dir and server log")

@@ -23,7 +23,14 @@ class State(TypedDict):
 
 
 def routes() -> list[Route]:
+    """Every route; the send routes come first since the router tries them in order."""
     return [
+        # 360dialog (D360-API-KEY)
+        Route("/messages", messages.send_message_360dialog, methods=["POST"]),
+        # Cloud API (Authorization: Bearer)
+        Route(
+            "/{version}/{phone_number_id}/messages", messages.send_message_cloud, methods=["POST"]
+        ),
         # Server
         Route("/health", health.health, methods=["GET"]),
         Route("/openapi.json", openapi.get_openapi, methods=["GET"]),
@@ -35,12 +42,6 @@ def routes() -> list[Route]:
         Route("/sandbox/channels/{phone_number_id}", sandbox.delete_channel, methods=["DELETE"]),
         Route("/sandbox/messages", sandbox.get_messages, methods=["GET"]),
         Route("/sandbox/messages", sandbox.delete_messages, methods=["DELETE"]),
-        # 360dialog (D360-API-KEY)
-        Route("/messages", messages.send_message_360dialog, methods=["POST"]),
-        # Cloud API (Authorization: Bearer)
-        Route(
-            "/{version}/{phone_number_id}/messages", messages.send_message_cloud, methods=["POST"]
-        ),
     ]
 
 

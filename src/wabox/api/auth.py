@@ -28,7 +28,8 @@ def presented_key(request: Request) -> str | None:
 
 async def authenticate(request: Request, runtime: Runtime, dialect: Dialect) -> Channel:
     key = presented_key(request)
-    channel = await runtime.database.channels.by_api_key(key) if key else None
+    channels = runtime.database.channels
+    channel = (channels.cached(key) or await channels.by_api_key(key)) if key else None
     if channel is not None:
         return channel
     if dialect == "360dialog":

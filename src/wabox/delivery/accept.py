@@ -9,9 +9,9 @@ we are strict, and the error details say so.
 from __future__ import annotations
 
 import base64
-import secrets
+import os
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from wabox.api.errors import InvalidParameter, MissingParameter, RecipientIsSender
@@ -34,8 +34,6 @@ from wabox.schema.sandbox import Channel
 from wabox.store import messages as message_rows
 from wabox.store.database import Database
 from wabox.store.media import media_is_live
-
-MediaCheck = Callable[[str, str], Awaitable[bool]]
 
 _PHONE_NOISE = str.maketrans("", "", "+-() ")
 
@@ -64,7 +62,7 @@ def new_wamid(wa_id: str) -> str:
     """
     number = wa_id.encode()
     millis = time.time_ns() // 1_000_000
-    message_id = (millis.to_bytes(6, "big") + secrets.token_bytes(10)).hex().upper().encode()
+    message_id = (millis.to_bytes(6, "big") + os.urandom(10)).hex().upper().encode()
     raw = (
         b"\x1c\x18"
         + bytes([len(number)])
@@ -109,10 +107,8 @@ def media_refs(message: AnyMessage) -> Iterator[tuple[str, MediaObject]]:
             return
 
 
-async def check_media_ref(
-    path: str, ref: MediaObject, channel: Channel, is_live: MediaCheck
-) -> None:
-    """The seed's rule: exactly one of ``id`` and ``link``; each must be usable."""
+def check_media_ref(path: str, ref: MediaObject) -> str | None:
+    """The seed's rule: exactly one of ``id`` and ``link``; returns the id to look up."""
     if ref.id is not None and ref.link is not None:
         raise InvalidParameter(f"Param {path} must contain either 'id' or 'link', not both.")
     if ref.id is None and ref.link is None:
@@ -124,14 +120,17 @@ async def check_media_ref(
                 f"Param {path}['link'] is not a valid URI. Only absolute http and https links are "
                 "accepted."
             )
-        return
+        return None
     assert ref.id is not None
-    if not (ref.id.isascii() and ref.id.isdigit()) or not await is_live(
-        channel.phone_number_id, ref.id
-    ):
-        raise InvalidParameter(
-            f"Param {path}['id'] is not a valid whatsapp business account media attachment ID"
-        )
+    if not (ref.id.isascii() and ref.id.isdigit()):
+        raise unknown_media(path)
+    return ref.id
+
+
+def unknown_media(path: str) -> InvalidParameter:
+    return InvalidParameter(
+        f"Param {path}['id'] is not a valid whatsapp business account media attachment ID"
+    )
 
 
 def check_interactive(interactive: InteractiveObject) -> None:
@@ -213,12 +212,12 @@ async def accept_message(
     if wa_id == channel.display_phone_number:
         raise RecipientIsSender("Sender and recipient phone number is the same.")
     now = time.time()
-
-    async def is_live(channel_id: str, media_id: str) -> bool:
-        return await media_is_live(database, channel_id, media_id, now)
-
     for path, ref in media_refs(message):
-        await check_media_ref(path, ref, channel, is_live)
+        media_id = check_media_ref(path, ref)
+        if media_id is not None and not await media_is_live(
+            database, channel.phone_number_id, media_id, now
+        ):
+            raise unknown_media(path)
     if isinstance(message, InteractiveMessage):
         check_interactive(message.interactive)
 

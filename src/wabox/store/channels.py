@@ -81,6 +81,10 @@ class ChannelRegistry:
     def get(self, phone_number_id: str) -> Channel | None:
         return self._by_id.get(phone_number_id)
 
+    def cached(self, api_key: str) -> Channel | None:
+        """The channel for a key this process knows, without touching the database."""
+        return self._by_key.get(api_key)
+
     async def by_api_key(self, api_key: str) -> Channel | None:
         channel = self._by_key.get(api_key)
         if channel is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import threading
 from concurrent.futures import Future as ThreadFuture
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ class _Statement:
 
 
 class SqliteWriter:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, checkpoint_bytes: int = CHECKPOINT_BYTES) -> None:
         """``engine`` is a synchronous engine on the same file, for ``run``'s arbitrary work."""
         database = engine.url.database
         assert database is not None
@@ -58,7 +59,8 @@ class SqliteWriter:
         self._flush_scheduled = False
         self._unsynced: list[asyncio.Future[None]] = []
         self._syncing = False
-        self._syncer = _WalSyncer(self._path)
+        self._checkpoint_bytes = checkpoint_bytes
+        self._syncer = _WalSyncer(self._path, checkpoint_bytes)
         self.batches = 0
         self.rows = 0
 
@@ -70,7 +72,7 @@ class SqliteWriter:
         # Checkpoints run on the helper thread; when one has copied everything, the next
         # write rewinds the WAL and trims the file to this size.
         connection.execute("PRAGMA wal_autocheckpoint=0")
-        connection.execute(f"PRAGMA journal_size_limit={CHECKPOINT_BYTES // 2}")
+        connection.execute(f"PRAGMA journal_size_limit={self._checkpoint_bytes // 2}")
         self._connection = connection
 
     async def close(self) -> None:
@@ -204,13 +206,20 @@ class SqliteWriter:
 
 
 class _WalSyncer:
-    """Runs on the helper thread only: fdatasync of the WAL, and checkpoints."""
+    """fdatasync of the WAL (on the sync thread), and checkpoints (on a thread of their own).
 
-    def __init__(self, path: str) -> None:
+    A checkpoint copies megabytes and syncs the database file; on the sync thread it would
+    hold back every answer waiting for the next sync.
+    """
+
+    def __init__(self, path: str, checkpoint_bytes: int) -> None:
         self._path = path
         self._wal = path + "-wal"
+        self._checkpoint_bytes = checkpoint_bytes
         self._fd: int | None = None
         self._connection: sqlite3.Connection | None = None
+        self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="wabox-checkpoint")
+        self._checkpointing = threading.Lock()
 
     def sync(self) -> None:
         fd = self._fd
@@ -220,21 +229,30 @@ class _WalSyncer:
         if fd is None:
             fd = self._fd = os.open(self._wal, os.O_RDONLY)
         os.fdatasync(fd)
-        if os.fstat(fd).st_size > CHECKPOINT_BYTES:
-            self._checkpoint()
+        if os.fstat(fd).st_size > self._checkpoint_bytes and self._checkpointing.acquire(
+            blocking=False
+        ):
+            self._checkpointer.submit(self._checkpoint)
 
-    def _checkpoint(self) -> None:
-        """PASSIVE: copies what it can without blocking the writer; RESTART lets it reuse."""
-        if self._connection is None:
-            self._connection = sqlite3.connect(self._path, isolation_level=None)
-            sqlite_pragmas(self._connection, None)
-        self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-
-    def close(self) -> None:
+    def _close_connection(self) -> None:
         if self._connection is not None:
-            self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
             self._connection.close()
             self._connection = None
+
+    def _checkpoint(self) -> None:
+        """PASSIVE copies what it can without blocking the writer; once all is copied the
+        next write rewinds the WAL."""
+        try:
+            if self._connection is None:
+                self._connection = sqlite3.connect(self._path, isolation_level=None)
+                sqlite_pragmas(self._connection, None)
+            self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            self._checkpointing.release()
+
+    def close(self) -> None:
+        self._checkpointer.submit(self._close_connection).result()
+        self._checkpointer.shutdown(wait=True)
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
