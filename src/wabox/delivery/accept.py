@@ -36,6 +36,7 @@ from wabox.store.database import Database
 from wabox.store.media import media_is_live
 
 _PHONE_NOISE = str.maketrans("", "", "+-() ")
+UNDOCUMENTED = "Meta does not document its behaviour here; wabox is strict."
 
 
 def normalise_recipient(to: str) -> str:
@@ -48,7 +49,7 @@ def normalise_recipient(to: str) -> str:
     if not (digits.isascii() and digits.isdigit()) or not 5 <= len(digits) <= 15:
         raise InvalidParameter(
             f"Param to must be a phone number in international format (5 to 15 digits, "
-            f'optionally with + - ( ) and spaces) - got "{to}".'
+            f'optionally with + - ( ) and spaces) - got "{to}". {UNDOCUMENTED}'
         )
     return digits
 
@@ -110,7 +111,9 @@ def media_refs(message: AnyMessage) -> Iterator[tuple[str, MediaObject]]:
 def check_media_ref(path: str, ref: MediaObject) -> str | None:
     """The seed's rule: exactly one of ``id`` and ``link``; returns the id to look up."""
     if ref.id is not None and ref.link is not None:
-        raise InvalidParameter(f"Param {path} must contain either 'id' or 'link', not both.")
+        raise InvalidParameter(
+            f"Param {path} must contain either 'id' or 'link', not both. {UNDOCUMENTED}"
+        )
     if ref.id is None and ref.link is None:
         raise MissingParameter(f"The parameter {path}['id'] or {path}['link'] is required.")
     if ref.link is not None:
