@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.postgres import fresh_database
 from wabox.store.database import Database
 from wabox.store.media import insert_media
 
@@ -122,13 +124,19 @@ def make_server(tmp: Path, **env: str) -> Server:
     return Server(data_dir=data_dir, env={**base_env, **env})
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The suite's shared server on the embedded defaults."""
-    instance = make_server(tmp_path_factory.mktemp("server"))
-    instance.start()
-    yield instance
-    instance.stop()
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """The suite's shared server: on the embedded defaults, then on PostgreSQL."""
+    with contextlib.ExitStack() as stack:
+        env = {}
+        if request.param == "postgresql":
+            env["WABOX_DATABASE_URL"] = stack.enter_context(fresh_database())
+        instance = make_server(tmp_path_factory.mktemp("server"), **env)
+        instance.start()
+        stack.callback(instance.stop)
+        yield instance
 
 
 @dataclass

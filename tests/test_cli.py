@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
-from tests.conftest import ADMIN_TOKEN, Server
+from tests.conftest import ADMIN_TOKEN, Server, make_server
 
 
 def wabox(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -38,19 +39,25 @@ def test_channel_create_list_delete(server: Server) -> None:
     assert channel["phone_number_id"] not in wabox("channel", "list", *common).stdout
 
 
-def test_admin_token_is_found_in_the_local_data_dir(server: Server) -> None:
-    """Local use needs no flag: the CLI reads the token the server persisted."""
-    listed = wabox(
-        "channel",
-        "list",
-        "--base-url",
-        server.base_url,
-        "--data-dir",
-        str(server.data_dir),
-        env={"WABOX_ADMIN_TOKEN": ""},
-    )
+def test_admin_token_is_found_in_the_local_data_dir(tmp_path: Path) -> None:
+    """Local use needs no flag: the CLI reads the token the embedded server persisted."""
+    server = make_server(tmp_path)
+    server.env = {}
+    server.start()
+    try:
+        listed = wabox(
+            "channel",
+            "list",
+            "--base-url",
+            server.base_url,
+            "--data-dir",
+            str(server.data_dir),
+            env={"WABOX_ADMIN_TOKEN": "", "WABOX_API_KEY": ""},
+        )
+    finally:
+        server.stop()
     assert listed.returncode == 0, listed.stderr + listed.stdout
-    assert "test-key-default-0001" in listed.stdout
+    assert "default" in listed.stdout
 
 
 def test_errors_are_reported_not_raised(server: Server) -> None:

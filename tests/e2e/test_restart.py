@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
 from tests.conftest import API_KEY, Server, make_server
 from tests.helpers import message
-from tests.store.conftest import POSTGRES_URL, _postgres_available
+from tests.postgres import fresh_database
 
 
 def _send_many(server: Server, count: int) -> list[str]:
@@ -57,24 +53,8 @@ def test_sigkill_loses_no_accepted_message_sqlite(tmp_path: Path) -> None:
 
 @pytest.fixture
 def postgres_database() -> Iterator[str]:
-    if not asyncio.run(_postgres_available()):
-        if os.environ.get("WABOX_REQUIRE_POSTGRES"):
-            pytest.fail(f"PostgreSQL is required but not reachable at {POSTGRES_URL}")
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
-    name = f"wabox_e2e_{secrets.token_hex(6)}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(POSTGRES_URL)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with fresh_database() as url:
+        yield url
 
 
 def test_sigkill_loses_no_accepted_message_postgresql(

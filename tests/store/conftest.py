@@ -1,34 +1,14 @@
-"""A fresh database per test, on SQLite and, when reachable, on PostgreSQL."""
+"""A fresh database per test, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
+from tests.postgres import fresh_database
 from wabox.store.database import Database
-
-POSTGRES_URL = os.environ.get(
-    "WABOX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-
-
-async def _postgres_available() -> bool:
-    try:
-        connection = await asyncpg.connect(POSTGRES_URL, timeout=3)
-    except (OSError, asyncpg.PostgresError):
-        return False
-    await connection.close()
-    return True
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def anyio_backend_db(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @pytest.fixture
@@ -36,24 +16,17 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture
-async def database(anyio_backend_db: str, tmp_path: Path) -> AsyncIterator[Database]:
-    if anyio_backend_db == "sqlite":
-        db = await Database.open(f"sqlite:///{tmp_path / 'wabox.sqlite3'}")
-        yield db
-        await db.close()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'wabox.sqlite3'}"
         return
-    if not await _postgres_available():
-        if os.environ.get("WABOX_REQUIRE_POSTGRES"):
-            pytest.fail(f"PostgreSQL is required but not reachable at {POSTGRES_URL}")
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
-    name = f"wabox_test_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(POSTGRES_URL)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        db = await Database.open(POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}")
-        yield db
-        await db.close()
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = await Database.open(database_url)
+    yield db
+    await db.close()
