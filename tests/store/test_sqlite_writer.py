@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.store.rows import accept
 from wabox.schema.sandbox import ChannelCreate
 from wabox.store import sqlite_writer
 from wabox.store.database import Database, create_engine, migrate
-from wabox.store.messages import insert_accepted
 from wabox.store.sqlite_writer import SqliteWriter
 
 pytestmark = pytest.mark.anyio
@@ -34,19 +34,6 @@ async def _open(path: Path, checkpoint_bytes: int = sqlite_writer.CHECKPOINT_BYT
     database.writer.start()
     await database.channels.load()
     return database
-
-
-async def _accept(database: Database, channel_id: str, n: int) -> None:
-    await insert_accepted(
-        database,
-        wamid=f"wamid.{n:08d}",
-        channel_id=channel_id,
-        recipient="16505551234",
-        type="text",
-        payload=b'{"text":{"body":"%d"}}' % n,
-        biz_opaque_callback_data=None,
-        now=time.time(),
-    )
 
 
 def _count(path: Path) -> int:
@@ -70,7 +57,7 @@ async def test_answers_come_after_a_sync_and_syncs_are_shared(
     answered_at: list[float] = []
 
     async def one(n: int) -> None:
-        await _accept(database, channel.phone_number_id, n)
+        await accept(database, channel.phone_number_id, n)
         answered_at.append(time.monotonic())
 
     await asyncio.gather(*(one(n) for n in range(200)))
@@ -92,9 +79,9 @@ async def test_a_failed_sync_is_an_error_for_the_caller(
 
     monkeypatch.setattr(sqlite_writer.os, "fdatasync", failing_fdatasync)
     with pytest.raises(OSError, match="Input/output error"):
-        await _accept(database, channel.phone_number_id, 1)
+        await accept(database, channel.phone_number_id, 1)
     monkeypatch.undo()
-    await _accept(database, channel.phone_number_id, 2)
+    await accept(database, channel.phone_number_id, 2)
     await database.close()
 
 
@@ -103,7 +90,7 @@ async def _wal_size_after_3000(path: Path, checkpoint_bytes: int) -> int:
     channel = await database.channels.create(ChannelCreate())
     for start in range(0, 3000, 100):
         await asyncio.gather(
-            *(_accept(database, channel.phone_number_id, n) for n in range(start, start + 100))
+            *(accept(database, channel.phone_number_id, n) for n in range(start, start + 100))
         )
     await asyncio.sleep(0.2)  # let a running checkpoint finish
     size = Path(f"{path}-wal").stat().st_size

@@ -8,31 +8,17 @@ import anyio
 import pytest
 import sqlalchemy as sa
 
+from tests.store.rows import accept
 from wabox.schema.sandbox import ChannelCreate
 from wabox.store.channels import ChannelConflict
 from wabox.store.database import Database
 from wabox.store.media import insert_media, media_is_live
-from wabox.store.messages import clear_messages, insert_accepted, list_messages
+from wabox.store.messages import clear_messages, list_messages
 from wabox.store.settings import get_setting, put_setting
 from wabox.store.tables import messages
 from wabox.store.writer import WriterClosed
 
 pytestmark = pytest.mark.anyio
-
-
-async def _accept(database: Database, channel_id: str, n: int) -> str:
-    wamid = f"wamid.test{n:06d}"
-    await insert_accepted(
-        database,
-        wamid=wamid,
-        channel_id=channel_id,
-        recipient="16505551234",
-        type="text",
-        payload=b'{"n":%d}' % n,
-        biz_opaque_callback_data=None,
-        now=time.time(),
-    )
-    return wamid
 
 
 async def test_migrations_are_idempotent(database: Database) -> None:
@@ -49,7 +35,7 @@ async def test_concurrent_inserts_share_commits(database: Database) -> None:
     batches_before = database.writer.batches
     async with anyio.create_task_group() as group:
         for n in range(300):
-            group.start_soon(_accept, database, channel.phone_number_id, n)
+            group.start_soon(accept, database, channel.phone_number_id, n)
     found = await list_messages(database, channel=channel.phone_number_id, limit=1000)
     assert len(found) == 300
     batches = database.writer.batches - batches_before
@@ -61,13 +47,13 @@ async def test_a_failing_item_does_not_sink_its_batch(database: Database) -> Non
     channel = await database.channels.create(ChannelCreate())
 
     async def duplicate() -> None:
-        await _accept(database, channel.phone_number_id, 1)
+        await accept(database, channel.phone_number_id, 1)
 
-    await _accept(database, channel.phone_number_id, 1)
+    await accept(database, channel.phone_number_id, 1)
     results: list[str] = []
 
     async def good(n: int) -> None:
-        results.append(await _accept(database, channel.phone_number_id, n))
+        results.append(await accept(database, channel.phone_number_id, n))
 
     failures: list[BaseException] = []
 
@@ -103,7 +89,7 @@ async def test_channels_registry(database: Database) -> None:
     # A fresh registry (another process) finds the channel through the database.
     other = Database(database.engine)
     assert (await other.channels.by_api_key("key-two-1234")) == renamed
-    await _accept(database, created.phone_number_id, 7)
+    await accept(database, created.phone_number_id, 7)
     assert await registry.delete(created.phone_number_id)
     assert not await registry.delete(created.phone_number_id)
     async with database.engine.connect() as connection:
@@ -139,8 +125,8 @@ async def test_clear_messages(database: Database) -> None:
     one = await database.channels.create(ChannelCreate())
     two = await database.channels.create(ChannelCreate())
     for n in range(3):
-        await _accept(database, one.phone_number_id, n)
-    await _accept(database, two.phone_number_id, 10)
+        await accept(database, one.phone_number_id, n)
+    await accept(database, two.phone_number_id, 10)
     assert await clear_messages(database, one.phone_number_id) == 3
     assert [m.wamid for m in await list_messages(database)] == ["wamid.test000010"]
     assert await clear_messages(database) == 1
@@ -150,7 +136,7 @@ async def test_close_commits_what_is_queued(database: Database) -> None:
     import asyncio
 
     channel = await database.channels.create(ChannelCreate())
-    tasks = [asyncio.create_task(_accept(database, channel.phone_number_id, n)) for n in range(50)]
+    tasks = [asyncio.create_task(accept(database, channel.phone_number_id, n)) for n in range(50)]
     await asyncio.sleep(0)  # every task has queued its rows; none is committed yet
     await database.writer.close()
     await asyncio.gather(*tasks)
@@ -158,4 +144,4 @@ async def test_close_commits_what_is_queued(database: Database) -> None:
         count = await connection.scalar(sa.select(sa.func.count()).select_from(messages))
     assert count == 50
     with pytest.raises(WriterClosed):
-        await _accept(database, channel.phone_number_id, 99)
+        await accept(database, channel.phone_number_id, 99)
