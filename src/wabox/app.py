@@ -8,13 +8,15 @@ from contextlib import asynccontextmanager
 from typing import TypedDict
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
-from wabox.api import health, messages, openapi, sandbox
+from wabox.api import health, media, messages, openapi, sandbox
 from wabox.api.errors import GraphError
 from wabox.api.http import handle_graph_error, handle_http_exception, handle_unexpected
 from wabox.config import Config
+from wabox.media.urls import ATTACHMENTS_PATH
 from wabox.runtime import Runtime, open_runtime
 
 
@@ -22,15 +24,49 @@ class State(TypedDict):
     runtime: Runtime
 
 
+class DigitsConvertor(Convertor[str]):
+    """Media IDs and phone_number_ids: all digits, kept as strings."""
+
+    regex = "[0-9]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+class VersionConvertor(DigitsConvertor):
+    """``v<major>.<minor>``: clients pin anything from v14.0 to v24.0."""
+
+    regex = r"v[0-9]{1,3}\.[0-9]{1,3}"
+
+
+register_url_convertor("digits", DigitsConvertor())
+register_url_convertor("version", VersionConvertor())
+
+
 def routes() -> list[Route]:
     """Every route; the send routes come first since the router tries them in order."""
     return [
         # 360dialog (D360-API-KEY)
         Route("/messages", messages.send_message_360dialog, methods=["POST"]),
+        Route("/media", media.upload_media_360dialog, methods=["POST"]),
+        Route("/{media_id:digits}", media.get_media_url_360dialog, methods=["GET"]),
+        Route("/{media_id:digits}", media.delete_media_360dialog, methods=["DELETE"]),
         # Cloud API (Authorization: Bearer)
         Route(
             "/{version}/{phone_number_id}/messages", messages.send_message_cloud, methods=["POST"]
         ),
+        Route(
+            "/{version:version}/{phone_number_id:digits}/media",
+            media.upload_media_cloud,
+            methods=["POST"],
+        ),
+        Route("/{version:version}/{media_id:digits}", media.get_media_url_cloud, methods=["GET"]),
+        Route("/{version:version}/{media_id:digits}", media.delete_media_cloud, methods=["DELETE"]),
+        # Both: the URL from GET /{media_id}, whatever host the client puts in front of it
+        Route(ATTACHMENTS_PATH, media.download_media, methods=["GET"]),
         # Server
         Route("/health", health.health, methods=["GET"]),
         Route("/openapi.json", openapi.get_openapi, methods=["GET"]),

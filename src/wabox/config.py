@@ -55,6 +55,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Bearer token for the `/sandbox/` admin API.",
     ),
     Setting(
+        "media_url_ttl",
+        "WABOX_MEDIA_URL_TTL",
+        "300",
+        "Seconds a download URL from `GET /{media_id}` stays valid.",
+    ),
+    Setting(
+        "media_ttl",
+        "WABOX_MEDIA_TTL",
+        "2592000",
+        "Seconds uploaded media lives (30 days, as on Meta's API).",
+    ),
+    Setting(
         "max_body_bytes",
         "WABOX_MAX_BODY_BYTES",
         "1048576",
@@ -74,6 +86,8 @@ class Config:
     media_url: str | None = None
     api_key: str | None = None
     admin_token: str | None = None
+    media_url_ttl: int = 300
+    media_ttl: int = 30 * 86400
     max_body_bytes: int = 1_048_576
 
     @property

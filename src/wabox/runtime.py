@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 from wabox.config import Config
+from wabox.media.store import BlobStore
 from wabox.schema.sandbox import Channel, ChannelCreate
 from wabox.store.database import Database
 from wabox.store.settings import get_setting, put_setting
 
 ADMIN_TOKEN = "admin_token"
+URL_SECRET = "url_secret"
 DEFAULT_CHANNEL = "default_channel"
 
 
@@ -21,6 +22,8 @@ class Runtime:
     database: Database
     admin_token: str
     default_channel: Channel
+    blobs: BlobStore
+    url_secret: bytes
 
     async def close(self) -> None:
         await self.database.close()
@@ -32,9 +35,7 @@ async def open_runtime(config: Config) -> Runtime:
     ``WABOX_ADMIN_TOKEN`` and ``WABOX_API_KEY`` win over what was persisted; without them
     the values generated on the first start are kept, so restarts don't break clients.
     """
-    media_url = config.resolved_media_url
-    if "://" not in media_url:
-        Path(media_url).mkdir(parents=True, exist_ok=True)
+    blobs = BlobStore.from_url(config.resolved_media_url)
     database = await Database.open(config.resolved_database_url)
     try:
         admin_token = config.admin_token or await get_setting(database, ADMIN_TOKEN)
@@ -42,11 +43,20 @@ async def open_runtime(config: Config) -> Runtime:
             admin_token = secrets.token_urlsafe(24)
         await put_setting(database, ADMIN_TOKEN, admin_token)
         default = await _default_channel(database, config.api_key)
+        url_secret = await get_setting(database, URL_SECRET)
+        if url_secret is None:
+            url_secret = secrets.token_hex(32)
+            await put_setting(database, URL_SECRET, url_secret)
     except BaseException:
         await database.close()
         raise
     return Runtime(
-        config=config, database=database, admin_token=admin_token, default_channel=default
+        config=config,
+        database=database,
+        admin_token=admin_token,
+        default_channel=default,
+        blobs=blobs,
+        url_secret=bytes.fromhex(url_secret),
     )
 
 

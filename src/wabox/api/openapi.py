@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, Response
 
 import wabox
 from wabox.schema.errors import ErrorEnvelope
+from wabox.schema.media import MediaUrl, UploadedMedia
 from wabox.schema.messages import AnyMessage, MarkRead, SendResponse, SuccessResponse
 from wabox.schema.sandbox import (
     Channel,
@@ -35,7 +36,33 @@ class Operation:
     response: Any = None
     status: int = 200
     parameters: tuple[tuple[str, str, str], ...] = ()  # (name, in, description)
+    form: bool = False  # a multipart/form-data upload
+    binary: bool = False  # answers with the media's own bytes
 
+
+_CLOUD_PATH = (
+    ("version", "path", "Graph API version, e.g. v21.0"),
+    ("phone_number_id", "path", "The channel's phone_number_id"),
+)
+_MEDIA_ID = ("media_id", "path", "Media ID (digits)")
+_MEDIA_PATH_CLOUD = (
+    ("version", "path", "Graph API version, e.g. v21.0"),
+    _MEDIA_ID,
+    ("phone_number_id", "query", "If given, the media must belong to this number"),
+)
+_UPLOAD_FORM = {
+    "type": "object",
+    "required": ["messaging_product", "file"],
+    "properties": {
+        "messaging_product": {"type": "string", "enum": ["whatsapp"]},
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": "The part's Content-Type is the declared MIME type.",
+        },
+        "type": {"type": "string", "description": "The MIME type again (optional)."},
+    },
+}
 
 # A message or a mark-as-read: msgspec can't union an untagged Struct with the tagged
 # message union, so the document offers them as oneOf.
@@ -50,10 +77,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "bearer",
         _SEND_BODY,
         SendResponse,
-        parameters=(
-            ("version", "path", "Graph API version, e.g. v21.0"),
-            ("phone_number_id", "path", "The channel's phone_number_id"),
-        ),
+        parameters=_CLOUD_PATH,
     ),
     Operation(
         "post",
@@ -63,6 +87,75 @@ OPERATIONS: tuple[Operation, ...] = (
         "d360",
         _SEND_BODY,
         SendResponse,
+    ),
+    Operation(
+        "post",
+        "/{version}/{phone_number_id}/media",
+        "Cloud API",
+        "Upload media (multipart/form-data); answers the new media ID.",
+        "bearer",
+        response=UploadedMedia,
+        parameters=_CLOUD_PATH,
+        form=True,
+    ),
+    Operation(
+        "get",
+        "/{version}/{media_id}",
+        "Cloud API",
+        "A download URL for the media, valid for 5 minutes, with its type, size and sha256.",
+        "bearer",
+        response=MediaUrl,
+        parameters=_MEDIA_PATH_CLOUD,
+    ),
+    Operation(
+        "delete",
+        "/{version}/{media_id}",
+        "Cloud API",
+        "Delete the media; the ID stops working everywhere.",
+        "bearer",
+        response=SuccessResponse,
+        parameters=_MEDIA_PATH_CLOUD,
+    ),
+    Operation(
+        "post",
+        "/media",
+        "360dialog",
+        "Upload media (multipart/form-data); answers the new media ID.",
+        "d360",
+        response=UploadedMedia,
+        form=True,
+    ),
+    Operation(
+        "get",
+        "/{media_id}",
+        "360dialog",
+        "A download URL for the media, valid for 5 minutes, with its type, size and sha256.",
+        "d360",
+        response=MediaUrl,
+        parameters=(_MEDIA_ID,),
+    ),
+    Operation(
+        "delete",
+        "/{media_id}",
+        "360dialog",
+        "Delete the media; the ID stops working everywhere.",
+        "d360",
+        response=SuccessResponse,
+        parameters=(_MEDIA_ID,),
+    ),
+    Operation(
+        "get",
+        "/whatsapp_business/attachments/",
+        "Both",
+        "The media's bytes behind a URL from GET /{media_id}; any host works, path and query "
+        "matter. Needs the owning channel's key; supports one Range.",
+        "bearer",
+        parameters=(
+            ("mid", "query", "Media ID"),
+            ("ext", "query", "Expiry (unix seconds)"),
+            ("hash", "query", "Signature"),
+        ),
+        binary=True,
     ),
     Operation("get", "/health", "Server", "Liveness check.", None, None, Health),
     Operation(
@@ -145,7 +238,9 @@ def openapi_document() -> dict[str, Any]:
             "tags": [op.tag],
             "summary": op.summary,
             "responses": {
-                str(op.status): _content(by_type[op.response], "Success"),
+                str(op.status): _binary()
+                if op.binary
+                else _content(by_type[op.response], "Success"),
                 "default": _content(by_type[ErrorEnvelope], "Graph API error envelope"),
             },
         }
@@ -155,6 +250,11 @@ def openapi_document() -> dict[str, Any]:
                 operation["security"].append({"d360": []})
             if op.auth == "d360":
                 operation["security"].append({"bearer": []})
+        if op.form:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"multipart/form-data": {"schema": _UPLOAD_FORM}},
+            }
         if op.request is not None:
             schema = (
                 {"oneOf": [by_type[kind] for kind in op.request]}
@@ -187,6 +287,13 @@ def openapi_document() -> dict[str, Any]:
         },
         "paths": paths,
         "components": {"schemas": components, "securitySchemes": _SECURITY},
+    }
+
+
+def _binary() -> dict[str, Any]:
+    return {
+        "description": "The bytes, with the media's Content-Type (206 for a Range)",
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
     }
 
 

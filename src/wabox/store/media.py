@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -95,3 +96,74 @@ async def insert_media(
             ),
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRow:
+    id: str
+    channel_id: str
+    mime_type: str
+    sha256: str
+    file_size: int
+    filename: str | None
+    expires_at: float
+
+
+def _live(channel_id: str, media_id: str, now: float) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        media.c.id == media_id,
+        media.c.channel_id == channel_id,
+        media.c.deleted == sa.false(),
+        media.c.expires_at > now,
+    )
+
+
+async def get_live_media(
+    database: Database, channel_id: str, media_id: str, now: float
+) -> MediaRow | None:
+    async with database.engine.connect() as connection:
+        row = (
+            await connection.execute(sa.select(media).where(_live(channel_id, media_id, now)))
+        ).first()
+    if row is None:
+        return None
+    return MediaRow(
+        id=row.id,
+        channel_id=row.channel_id,
+        mime_type=row.mime_type,
+        sha256=row.sha256,
+        file_size=row.file_size,
+        filename=row.filename,
+        expires_at=row.expires_at,
+    )
+
+
+async def delete_media(
+    database: Database, channel_id: str, media_id: str, now: float
+) -> str | None:
+    """Mark live media deleted; returns its sha256, or None when there was nothing to delete."""
+
+    def write(connection: sa.Connection) -> str | None:
+        sha256 = connection.scalar(
+            sa.select(media.c.sha256).where(_live(channel_id, media_id, now))
+        )
+        if sha256 is not None:
+            connection.execute(sa.update(media).where(media.c.id == media_id).values(deleted=True))
+        return sha256
+
+    sha256 = await database.writer.run(write)
+    database.live_media.forget(channel_id, media_id)
+    return sha256
+
+
+async def blob_in_use(database: Database, sha256: str, now: float) -> bool:
+    """Whether any live media row, of any channel, still points at these bytes."""
+    async with database.engine.connect() as connection:
+        found = await connection.scalar(
+            sa.select(media.c.id)
+            .where(
+                media.c.sha256 == sha256, media.c.deleted == sa.false(), media.c.expires_at > now
+            )
+            .limit(1)
+        )
+    return found is not None

@@ -1,0 +1,1 @@
+"""Media: the object store, the type and size rules, signed download URLs."""

@@ -1,0 +1,151 @@
+"""Media bytes in an object store (obstore): a local folder by default, or S3.
+
+Content-addressed: a blob's key is its sha256, so the same bytes uploaded twice are stored
+once. An upload streams into a temporary key while it is hashed, then moves to its final
+key; nothing of it is ever held whole in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import obstore
+from obstore.store import LocalStore, ObjectStore, S3Store
+
+if TYPE_CHECKING:
+    from obstore import GetOptions
+    from obstore.store import S3Config
+
+# How much an S3 multipart upload buffers before it sends a part: the memory one upload
+# may hold (obstore's own default is 10 MiB).
+WRITE_BUFFER = 8 * 1024 * 1024
+READ_CHUNK = 256 * 1024
+
+
+class BlobTooLarge(ValueError):
+    """The stream went past the limit it was written with."""
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    sha256: str
+    size: int
+
+
+def _key(sha256: str) -> str:
+    return f"blobs/{sha256[:2]}/{sha256}"
+
+
+def _s3_config() -> S3Config:
+    """The usual AWS variables; AWS_ENDPOINT_URL points at MinIO-style servers."""
+    config: S3Config = {}
+    for env, option in (
+        ("AWS_ACCESS_KEY_ID", "access_key_id"),
+        ("AWS_SECRET_ACCESS_KEY", "secret_access_key"),
+        ("AWS_SESSION_TOKEN", "session_token"),
+        ("AWS_ENDPOINT_URL", "endpoint"),
+    ):
+        if os.environ.get(env):
+            config[option] = os.environ[env]  # type: ignore[literal-required]
+    config["region"] = os.environ.get("AWS_REGION") or os.environ.get(
+        "AWS_DEFAULT_REGION", "us-east-1"
+    )
+    return config
+
+
+class BlobWriter:
+    """One upload in progress: ``write`` chunks, then ``finish`` (or ``abort``)."""
+
+    def __init__(self, store: BlobStore, max_bytes: int) -> None:
+        self._store = store
+        self._max_bytes = max_bytes
+        self._temporary = f"tmp/{secrets.token_hex(16)}"
+        self._file = obstore.open_writer_async(
+            store.objects, self._temporary, buffer_size=WRITE_BUFFER
+        )
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    async def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self._max_bytes:
+            raise BlobTooLarge(f"more than {self._max_bytes} bytes")
+        self._hash.update(chunk)
+        await self._file.write(chunk)
+
+    async def finish(self) -> Blob:
+        await self._file.close()
+        blob = Blob(self._hash.hexdigest(), self.size)
+        # Same key, same bytes: overwriting an existing copy changes nothing.
+        await obstore.rename_async(
+            self._store.objects, self._temporary, _key(blob.sha256), overwrite=True
+        )
+        return blob
+
+    async def abort(self) -> None:
+        """Best effort: the upload already failed, and a stray tmp object harms nothing."""
+        with contextlib.suppress(Exception):
+            await self._file.close()
+        with contextlib.suppress(FileNotFoundError):
+            await obstore.delete_async(self._store.objects, self._temporary)
+
+
+class BlobStore:
+    def __init__(self, objects: ObjectStore) -> None:
+        self.objects = objects
+
+    @classmethod
+    def from_url(cls, url: str) -> BlobStore:
+        """``s3://bucket/prefix`` or a local folder (created if missing)."""
+        if url.startswith("s3://"):
+            bucket, _, prefix = url.removeprefix("s3://").partition("/")
+            config = _s3_config()
+            endpoint = config.get("endpoint", "")
+            return cls(
+                S3Store(
+                    bucket,
+                    prefix=prefix or None,
+                    config=config,
+                    client_options={"allow_http": endpoint.startswith("http://")},
+                )
+            )
+        path = Path(url)
+        path.mkdir(parents=True, exist_ok=True)
+        return cls(LocalStore(path))
+
+    def writer(self, max_bytes: int) -> BlobWriter:
+        return BlobWriter(self, max_bytes)
+
+    async def read(
+        self, sha256: str, start: int | None = None, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        """The blob's bytes ``[start, end)``, streamed."""
+        options: GetOptions = {}
+        if start is not None and end is not None:
+            options["range"] = (start, end)
+        result = await obstore.get_async(self.objects, _key(sha256), options=options)
+        return _chunks(result.stream(min_chunk_size=READ_CHUNK))
+
+    async def delete(self, sha256: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            await obstore.delete_async(self.objects, _key(sha256))
+
+    async def modified_at(self, sha256: str) -> datetime | None:
+        try:
+            meta = await obstore.head_async(self.objects, _key(sha256))
+        except FileNotFoundError:
+            return None
+        return meta["last_modified"]
+
+
+async def _chunks(stream: Any) -> AsyncIterator[bytes]:
+    async for chunk in stream:
+        yield bytes(chunk)
