@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import secrets
@@ -13,11 +14,15 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import obstore
 import pytest
+from obstore.store import LocalStore, ObjectStore, S3Store
 from PIL import Image
 
 from tests.conftest import API_KEY, ChannelInfo, Server, make_server
 from tests.helpers import assert_graph_error, message
+from tests.postgres import fresh_database
+from tests.s3 import BUCKET, CREDENTIALS, moto_server
 from wabox.media.types import MAX_UPLOAD_BYTES, UPLOAD_TYPES
 from wabox.media.urls import signed_query
 
@@ -42,6 +47,45 @@ def upload(
     return client.post(path, data=fields, files={"file": file})
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql", "s3"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """The media tests run on the local folder (SQLite, then PostgreSQL) and on S3."""
+    with contextlib.ExitStack() as stack:
+        env: dict[str, str] = {}
+        tmp = tmp_path_factory.mktemp("media")
+        if request.param == "postgresql":
+            env["WABOX_DATABASE_URL"] = stack.enter_context(fresh_database())
+        if request.param == "s3":
+            endpoint = stack.enter_context(moto_server(tmp / "moto.log"))
+            env |= {**CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}
+            env["WABOX_MEDIA_URL"] = f"s3://{BUCKET}/{tmp.name}"
+        instance = make_server(tmp, **env)
+        instance.start()
+        stack.callback(instance.stop)
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def default_channel(server: Server) -> ChannelInfo:
+    return channel_info(server, API_KEY)
+
+
+@pytest.fixture(scope="module")
+def other_channel(server: Server) -> ChannelInfo:
+    with server.admin() as admin:
+        created = admin.post("/sandbox/channels", json={"name": "other"}).json()
+    return channel_info(server, created["api_key"])
+
+
+def channel_info(server: Server, api_key: str) -> ChannelInfo:
+    with server.admin() as admin:
+        channels = admin.get("/sandbox/channels").json()["channels"]
+    (found,) = [c for c in channels if c["api_key"] == api_key]
+    return ChannelInfo(found["phone_number_id"], found["display_phone_number"], api_key)
+
+
 @pytest.fixture
 def d360(server: Server) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base_url, headers={"D360-API-KEY": API_KEY}) as client:
@@ -55,8 +99,27 @@ def cloud(server: Server) -> Iterator[httpx.Client]:
         yield client
 
 
-def blobs(server: Server) -> list[Path]:
-    return sorted(p for p in (server.data_dir / "media").rglob("*") if p.is_file())
+def blobs(server: Server, kind: str = "blobs/") -> list[str]:
+    """The names of the stored blobs (their sha256), or of ``tmp/`` leftovers."""
+    media_url = server.env.get("WABOX_MEDIA_URL")
+    objects: ObjectStore
+    if media_url is None:
+        objects = LocalStore(server.data_dir / "media")
+    else:
+        bucket, _, prefix = media_url.removeprefix("s3://").partition("/")
+        objects = S3Store(
+            bucket,
+            prefix=prefix,
+            config={
+                "endpoint": server.env["AWS_ENDPOINT_URL"],
+                "access_key_id": "test",
+                "secret_access_key": "test",
+                "region": "us-east-1",
+            },
+            client_options={"allow_http": True},
+        )
+    names = [meta["path"] for batch in obstore.list(objects) for meta in batch]
+    return sorted(name.rsplit("/", 1)[-1] for name in names if name.startswith(kind))
 
 
 # --- upload and retrieve ----------------------------------------------------------------------
@@ -213,6 +276,7 @@ def test_too_large_while_streaming_stores_nothing(server: Server) -> None:
         )
     assert_graph_error(response, status=400, code=100, contains="too large")
     assert blobs(server) == before
+    assert blobs(server, "tmp/") == []
 
 
 def test_a_100_mb_upload_streams(server: Server) -> None:
@@ -262,7 +326,7 @@ def test_same_bytes_twice_are_stored_once(d360: httpx.Client, server: Server) ->
     second = upload(d360, "/media", content).json()["id"]
     assert first != second
     sha = hashlib.sha256(content).hexdigest()
-    assert [p.name for p in blobs(server)].count(sha) == 1
+    assert blobs(server).count(sha) == 1
 
 
 # --- download ---------------------------------------------------------------------------------
@@ -400,7 +464,7 @@ def test_delete_makes_the_id_fail_everywhere(d360: httpx.Client, server: Server)
     assert_graph_error(
         d360.post("/messages", json=message("image", {"id": media_id})), status=400, code=100
     )
-    assert hashlib.sha256(content).hexdigest() not in [p.name for p in blobs(server)]
+    assert hashlib.sha256(content).hexdigest() not in blobs(server)
 
 
 def test_bytes_stay_while_another_id_uses_them(
@@ -411,10 +475,10 @@ def test_bytes_stay_while_another_id_uses_them(
     first = upload(d360, "/media", content).json()["id"]
     second = upload(d360, "/media", content).json()["id"]
     assert cloud.delete(f"/v19.0/{first}").json() == {"success": True}
-    assert sha in [p.name for p in blobs(server)]
+    assert sha in blobs(server)
     assert httpx.get(_url(d360, second), headers={"D360-API-KEY": API_KEY}).content == content
     assert d360.delete(f"/{second}").status_code == 200
-    assert sha not in [p.name for p in blobs(server)]
+    assert sha not in blobs(server)
 
 
 def test_media_expires(tmp_path: Path) -> None:

@@ -1,0 +1,49 @@
+"""A real S3-compatible server for the tests: moto's server mode on loopback."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import free_port
+
+BUCKET = "wabox-test"
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_REGION": "us-east-1",
+}
+
+
+@contextmanager
+def moto_server(log: Path) -> Iterator[str]:
+    """Start moto's S3 server, create the test bucket, yield its endpoint URL."""
+    port = free_port()
+    executable = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [executable, "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT
+        )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.put(f"{endpoint}/{BUCKET}", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"moto_server did not start:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(10)
