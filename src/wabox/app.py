@@ -78,6 +78,10 @@ def routes() -> list[Route]:
         Route("/sandbox/channels/{phone_number_id}", sandbox.delete_channel, methods=["DELETE"]),
         Route("/sandbox/messages", sandbox.get_messages, methods=["GET"]),
         Route("/sandbox/messages", sandbox.delete_messages, methods=["DELETE"]),
+        Route("/sandbox/media/sweep", sandbox.sweep_media, methods=["POST"]),
+        Route(
+            "/sandbox/media/{media_id:digits}/expire", sandbox.expire_media_now, methods=["POST"]
+        ),
     ]
 
 
@@ -87,6 +91,7 @@ def create_app(config: Config, on_ready: Callable[[Runtime], None] | None = None
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[State]:
         runtime = await open_runtime(config)
+        runtime.start_workers()
         # Everything alive now (modules, tables, routes) lives as long as the process: keep
         # it out of the collector's sweeps, which otherwise cost the accept path ~20 %.
         gc.collect()

@@ -67,6 +67,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds uploaded media lives (30 days, as on Meta's API).",
     ),
     Setting(
+        "media_upload_rate",
+        "WABOX_MEDIA_UPLOAD_RATE",
+        "25",
+        "Uploads per second per channel (360dialog's limit); more get code 4. 0 switches it off.",
+    ),
+    Setting(
+        "sweep_interval",
+        "WABOX_SWEEP_INTERVAL",
+        "600",
+        "Seconds between sweeps that remove expired or deleted media and unused bytes.",
+    ),
+    Setting(
         "max_body_bytes",
         "WABOX_MAX_BODY_BYTES",
         "1048576",
@@ -88,6 +100,8 @@ class Config:
     admin_token: str | None = None
     media_url_ttl: int = 300
     media_ttl: int = 30 * 86400
+    media_upload_rate: int = 25
+    sweep_interval: int = 600
     max_body_bytes: int = 1_048_576
 
     @property

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from wabox.config import Config
+from wabox.media.limits import PerChannelLimit
+from wabox.media.retention import run_sweeper
 from wabox.media.store import BlobStore
 from wabox.schema.sandbox import Channel, ChannelCreate
 from wabox.store.database import Database
@@ -24,8 +27,22 @@ class Runtime:
     default_channel: Channel
     blobs: BlobStore
     url_secret: bytes
+    upload_limiter: PerChannelLimit
+    workers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start_workers(self) -> None:
+        """Background work of this process: for now the media sweeper."""
+        self.workers.append(
+            asyncio.get_running_loop().create_task(
+                run_sweeper(self.database, self.blobs, self.config.sweep_interval),
+                name="wabox-media-sweeper",
+            )
+        )
 
     async def close(self) -> None:
+        for worker in self.workers:
+            worker.cancel()
+        await asyncio.gather(*self.workers, return_exceptions=True)
         await self.database.close()
 
 
@@ -57,6 +74,7 @@ async def open_runtime(config: Config) -> Runtime:
         default_channel=default,
         blobs=blobs,
         url_secret=bytes.fromhex(url_secret),
+        upload_limiter=PerChannelLimit("media-upload", config.media_upload_rate),
     )
 
 

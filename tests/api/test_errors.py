@@ -95,6 +95,7 @@ def test_catalogue_matches_the_spec_table() -> None:
     spec_status = {
         0: 401,
         1: 400,
+        4: 400,
         100: 400,
         190: 401,
         130429: 400,

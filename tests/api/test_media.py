@@ -53,7 +53,8 @@ def server(
 ) -> Iterator[Server]:
     """The media tests run on the local folder (SQLite, then PostgreSQL) and on S3."""
     with contextlib.ExitStack() as stack:
-        env: dict[str, str] = {}
+        # Uploads come faster than 25/s here; the limit has a test of its own.
+        env = {"WABOX_MEDIA_UPLOAD_RATE": "0"}
         tmp = tmp_path_factory.mktemp("media")
         if request.param == "postgresql":
             env["WABOX_DATABASE_URL"] = stack.enter_context(fresh_database())
@@ -481,16 +482,63 @@ def test_bytes_stay_while_another_id_uses_them(
     assert sha not in blobs(server)
 
 
-def test_media_expires(tmp_path: Path) -> None:
-    server = make_server(tmp_path, WABOX_MEDIA_TTL="1")
+def test_expired_media_is_refused_then_swept(server: Server, d360: httpx.Client) -> None:
+    shared = jpeg(11) + secrets.token_bytes(8)
+    alone = jpeg(12) + secrets.token_bytes(8)
+    keep, gone, other = (upload(d360, "/media", c).json()["id"] for c in (shared, shared, alone))
+    with server.admin() as admin:
+        for media_id in (gone, other):
+            assert admin.post(f"/sandbox/media/{media_id}/expire").json() == {"success": True}
+        assert_graph_error(
+            admin.post("/sandbox/media/999/expire"), status=400, code=100, subcode=33
+        )
+        assert_graph_error(d360.get(f"/{gone}"), status=400, code=100, subcode=33)
+        sent = d360.post("/messages", json=message("image", {"id": other}))
+        assert_graph_error(sent, status=400, code=100, contains="not a valid whatsapp business")
+        swept = admin.post("/sandbox/media/sweep").json()
+    assert swept["rows"] >= 2 and swept["blobs"] >= 1
+    assert hashlib.sha256(alone).hexdigest() not in blobs(server)
+    assert hashlib.sha256(shared).hexdigest() in blobs(server)
+    assert d360.get(f"/{keep}").status_code == 200
+
+
+def test_media_expires_and_the_sweeper_runs_by_itself(tmp_path: Path) -> None:
+    server = make_server(tmp_path, WABOX_MEDIA_TTL="1", WABOX_SWEEP_INTERVAL="1")
     server.start()
     try:
         with httpx.Client(base_url=server.base_url, headers={"D360-API-KEY": API_KEY}) as client:
-            media_id = upload(client, "/media", jpeg(10)).json()["id"]
+            content = jpeg(10)
+            media_id = upload(client, "/media", content).json()["id"]
             assert client.get(f"/{media_id}").status_code == 200
             time.sleep(1.2)
             assert_graph_error(client.get(f"/{media_id}"), status=400, code=100, subcode=33)
             sent = client.post("/messages", json=message("image", {"id": media_id}))
             assert_graph_error(sent, status=400, code=100)
+            deadline = time.monotonic() + 5
+            while hashlib.sha256(content).hexdigest() in blobs(server):
+                assert time.monotonic() < deadline, "the sweeper did not remove the bytes"
+                time.sleep(0.2)
+    finally:
+        server.stop()
+
+
+def test_uploads_are_limited_per_channel(tmp_path: Path) -> None:
+    server = make_server(tmp_path, WABOX_MEDIA_UPLOAD_RATE="3")
+    server.start()
+    try:
+        with httpx.Client(base_url=server.base_url, headers={"D360-API-KEY": API_KEY}) as client:
+            answers = [upload(client, "/media", jpeg(n)) for n in range(6)]
+            limited = [a for a in answers if a.status_code != 200]
+            assert len(limited) >= 3
+            error = assert_graph_error(limited[0], status=400, code=4)
+            assert error["message"] == "(#4) API Too Many Calls"
+            assert "3 requests per second" in error["error_data"]["details"]
+            time.sleep(1.1)
+            assert upload(client, "/media", jpeg(9)).status_code == 200
+            with server.admin() as admin:
+                other = admin.post("/sandbox/channels", json={}).json()["api_key"]
+            other_client = httpx.Client(base_url=server.base_url, headers={"D360-API-KEY": other})
+            with other_client:
+                assert upload(other_client, "/media", jpeg(1)).status_code == 200
     finally:
         server.stop()

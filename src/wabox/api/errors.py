@@ -8,6 +8,7 @@ workers raise and serialise the same errors the HTTP layer does.
 |---|---|---|---|
 | AuthError | 0 | 401 | AuthException |
 | UnknownError | 1 | 400 | API Unknown |
+| TooManyCalls | 4 | 400 | API Too Many Calls |
 | InvalidParameter | 100 | 400 | Invalid parameter |
 | ObjectNotFound | 100 (subcode 33) | 400 | Unsupported request (object missing or not yours) |
 | TokenInvalid | 190 | 401 | Access token has expired |
@@ -102,6 +103,12 @@ class AuthError(GraphError):
 
 class UnknownError(GraphError):
     code, http_status, title = 1, 400, "API Unknown"
+
+
+class TooManyCalls(GraphError):
+    """Throttling; HTTP 400, not 429, in Meta's current table (wire-facts §0.3)."""
+
+    code, http_status, title = 4, 400, "API Too Many Calls"
 
 
 class InvalidParameter(GraphError):

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from wabox.api.auth import Dialect, authenticate
-from wabox.api.errors import GraphError, InvalidParameter, ObjectNotFound
+from wabox.api.errors import GraphError, InvalidParameter, ObjectNotFound, TooManyCalls
 from wabox.api.http import error_response, json_response
 from wabox.api.multipart import (
     MultipartError,
@@ -67,6 +67,11 @@ def _too_large() -> UploadTooLarge:
 
 
 async def _upload(request: Request, runtime: Runtime, channel: Channel) -> Response:
+    if not await runtime.upload_limiter.allow(channel.phone_number_id):
+        raise TooManyCalls(
+            f"POST /media is limited to {runtime.config.media_upload_rate} requests per second "
+            "per phone number."
+        )
     boundary = boundary_of(request.headers.get("content-type", ""))
     if boundary is None:
         raise InvalidParameter(
@@ -111,6 +116,20 @@ async def _upload(request: Request, runtime: Runtime, channel: Channel) -> Respo
         _check_fields(fields, file_type, writer)
         assert writer is not None and file_type is not None
         blob = await writer.finish()
+        media_id = new_media_id()
+        now = time.time()
+        await insert_media(
+            runtime.database,
+            media_id=media_id,
+            channel_id=channel.phone_number_id,
+            mime_type=file_type,
+            sha256=blob.sha256,
+            file_size=blob.size,
+            filename=filename,
+            created_at=now,
+            expires_at=now + runtime.config.media_ttl,
+        )
+        await writer.commit(blob)
         writer = None
     except BlobTooLarge as exc:
         raise _too_large() from exc
@@ -119,19 +138,6 @@ async def _upload(request: Request, runtime: Runtime, channel: Channel) -> Respo
     finally:
         if writer is not None:
             await writer.abort()
-    media_id = new_media_id()
-    now = time.time()
-    await insert_media(
-        runtime.database,
-        media_id=media_id,
-        channel_id=channel.phone_number_id,
-        mime_type=file_type,
-        sha256=blob.sha256,
-        file_size=blob.size,
-        filename=filename,
-        created_at=now,
-        expires_at=now + runtime.config.media_ttl,
-    )
     return json_response(UploadedMedia(id=media_id))
 
 

@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, Response
 
 import wabox
 from wabox.schema.errors import ErrorEnvelope
-from wabox.schema.media import MediaUrl, UploadedMedia
+from wabox.schema.media import MediaUrl, SweepResult, UploadedMedia
 from wabox.schema.messages import AnyMessage, MarkRead, SendResponse, SuccessResponse
 from wabox.schema.sandbox import (
     Channel,
@@ -202,6 +202,25 @@ OPERATIONS: tuple[Operation, ...] = (
             ("type", "query", "Only this message type"),
             ("limit", "query", "At most this many (1–1000, default 50)"),
         ),
+    ),
+    Operation(
+        "post",
+        "/sandbox/media/sweep",
+        "Sandbox",
+        "Remove expired and deleted media, and bytes no live media uses, now.",
+        "admin",
+        None,
+        SweepResult,
+    ),
+    Operation(
+        "post",
+        "/sandbox/media/{media_id}/expire",
+        "Sandbox",
+        "Make one media ID expire now, as if its 30 days had passed.",
+        "admin",
+        None,
+        SuccessResponse,
+        parameters=(_MEDIA_ID,),
     ),
     Operation(
         "delete",

@@ -5,6 +5,8 @@ Mailpit-style test powers: list what was sent, clear it, manage business numbers
 
 from __future__ import annotations
 
+import time
+
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,9 +14,11 @@ from starlette.responses import Response
 from wabox.api.auth import require_admin
 from wabox.api.errors import InvalidParameter, ObjectNotFound
 from wabox.api.http import decode, json_response, read_json_body
+from wabox.media.retention import sweep
 from wabox.runtime import Runtime
 from wabox.schema.sandbox import ChannelCreate, ChannelList, Deleted, MessageList
 from wabox.store.channels import ChannelConflict
+from wabox.store.media import expire_media
 from wabox.store.messages import clear_messages, list_messages
 
 _channel_create = msgspec.json.Decoder(ChannelCreate)
@@ -79,3 +83,18 @@ async def delete_messages(request: Request) -> Response:
     runtime = _admin(request)
     deleted = await clear_messages(runtime.database, request.query_params.get("channel"))
     return json_response(Deleted(deleted=deleted))
+
+
+async def sweep_media(request: Request) -> Response:
+    """Run the retention sweep now instead of waiting for the next one."""
+    runtime = _admin(request)
+    return json_response(await sweep(runtime.database, runtime.blobs))
+
+
+async def expire_media_now(request: Request) -> Response:
+    """Make one media ID expire now, as if 30 days had passed."""
+    runtime = _admin(request)
+    media_id = request.path_params["media_id"]
+    if not await expire_media(runtime.database, media_id, time.time()):
+        raise ObjectNotFound.for_object("post", media_id)
+    return json_response({"success": True})

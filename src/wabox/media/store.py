@@ -82,13 +82,20 @@ class BlobWriter:
         await self._file.write(chunk)
 
     async def finish(self) -> Blob:
+        """All bytes written: what they are, before they move to their final key."""
         await self._file.close()
-        blob = Blob(self._hash.hexdigest(), self.size)
-        # Same key, same bytes: overwriting an existing copy changes nothing.
+        return Blob(self._hash.hexdigest(), self.size)
+
+    async def commit(self, blob: Blob) -> None:
+        """Move the bytes to their content key.
+
+        Call this after the media row exists: a delete or sweep that ran before the row was
+        visible may have removed an older copy of the same bytes, and this puts it back.
+        Same key, same bytes: overwriting an existing copy changes nothing.
+        """
         await obstore.rename_async(
             self._store.objects, self._temporary, _key(blob.sha256), overwrite=True
         )
-        return blob
 
     async def abort(self) -> None:
         """Best effort: the upload already failed, and a stray tmp object harms nothing."""

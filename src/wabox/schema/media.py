@@ -20,3 +20,10 @@ class MediaUrl(msgspec.Struct, kw_only=True):
     sha256: str
     file_size: int
     id: str
+
+
+class SweepResult(msgspec.Struct):
+    """What one retention sweep removed: media rows, and blobs no live media used."""
+
+    rows: int
+    blobs: int

@@ -46,6 +46,9 @@ class LiveMediaCache:
     def forget(self, channel_id: str, media_id: str) -> None:
         self._entries.pop((channel_id, media_id), None)
 
+    def clear(self) -> None:
+        self._entries.clear()
+
 
 async def media_is_live(database: Database, channel_id: str, media_id: str, now: float) -> bool:
     """True when ``media_id`` names undeleted, unexpired media of this channel."""
@@ -167,3 +170,35 @@ async def blob_in_use(database: Database, sha256: str, now: float) -> bool:
             .limit(1)
         )
     return found is not None
+
+
+async def expire_media(database: Database, media_id: str, now: float) -> bool:
+    """Make media expire now, whatever its channel (the sandbox's test power)."""
+
+    def write(connection: sa.Connection) -> int:
+        query = (
+            sa.update(media)
+            .where(media.c.id == media_id, media.c.expires_at > now)
+            .values(expires_at=now)
+        )
+        return connection.execute(query).rowcount
+
+    changed = await database.writer.run(write)
+    database.live_media.clear()
+    return changed > 0
+
+
+async def remove_dead_media(
+    database: Database, now: float, limit: int = 1000
+) -> tuple[int, list[str]]:
+    """Delete up to ``limit`` expired or deleted rows; returns how many, and their sha256s."""
+
+    def write(connection: sa.Connection) -> tuple[int, list[str]]:
+        dead = sa.or_(media.c.deleted == sa.true(), media.c.expires_at <= now)
+        rows = connection.execute(sa.select(media.c.id, media.c.sha256).where(dead).limit(limit))
+        found = rows.all()
+        if found:
+            connection.execute(sa.delete(media).where(media.c.id.in_([row.id for row in found])))
+        return len(found), sorted({row.sha256 for row in found})
+
+    return await database.writer.run(write)
