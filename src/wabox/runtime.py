@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from wabox.config import Config
+from wabox.delivery.media_checks import MediaChecks
 from wabox.media.limits import PerChannelLimit
 from wabox.media.retention import run_sweeper
 from wabox.media.store import BlobStore
@@ -28,6 +29,7 @@ class Runtime:
     blobs: BlobStore
     url_secret: bytes
     upload_limiter: PerChannelLimit
+    media_checks: MediaChecks
     workers: list[asyncio.Task[None]] = field(default_factory=list)
 
     def start_workers(self) -> None:
@@ -43,6 +45,7 @@ class Runtime:
         for worker in self.workers:
             worker.cancel()
         await asyncio.gather(*self.workers, return_exceptions=True)
+        await self.media_checks.close()
         await self.database.close()
 
 
@@ -75,6 +78,7 @@ async def open_runtime(config: Config) -> Runtime:
         blobs=blobs,
         url_secret=bytes.fromhex(url_secret),
         upload_limiter=PerChannelLimit("media-upload", config.media_upload_rate),
+        media_checks=MediaChecks(database, blobs),
     )
 
 

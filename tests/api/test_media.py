@@ -542,3 +542,58 @@ def test_uploads_are_limited_per_channel(tmp_path: Path) -> None:
                 assert upload(other_client, "/media", jpeg(1)).status_code == 200
     finally:
         server.stop()
+
+
+def _wait_for_state(server: Server, wamid: str, timeout: float = 10) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while True:
+        with server.admin() as admin:
+            found = admin.get("/sandbox/messages", params={"limit": 1000}).json()["messages"]
+        (row,) = [m for m in found if m["wamid"] == wamid]
+        if row["state"] != "accepted" or time.monotonic() > deadline:
+            return dict(row)
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize(
+    ("kind", "mime", "content", "extra", "details"),
+    [
+        ("image", "image/jpeg", b"\x89PNG\r\n\x1a\n" + bytes(64), {}, "does not match"),
+        ("sticker", "image/webp", None, {}, "Stickers must be 512x512 pixels; this one is 32x24."),
+        ("audio", "audio/mpeg", b"ID3" + bytes(64), {"voice": True}, "must be OGG/OPUS"),
+        ("video", "image/jpeg", None, {}, "cannot be sent as video"),
+    ],
+)
+def test_broken_media_rules_fail_the_message_after_accepting_it(
+    server: Server,
+    d360: httpx.Client,
+    kind: str,
+    mime: str,
+    content: bytes | None,
+    extra: dict[str, object],
+    details: str,
+) -> None:
+    if content is None:
+        out = io.BytesIO()
+        Image.new("RGB", (32, 24)).save(out, "WEBP" if mime == "image/webp" else "JPEG")
+        content = out.getvalue()
+    media_id = upload(d360, "/media", content, mime=mime, filename="f").json()["id"]
+    sent = d360.post("/messages", json=message(kind, {"id": media_id, **extra}))
+    assert sent.status_code == 200, sent.text
+    row = _wait_for_state(server, sent.json()["messages"][0]["id"])
+    assert row["state"] == "failed"
+    failed = row["events"][-1]  # type: ignore[index]
+    assert failed["status"] == "failed"
+    assert failed["details"]["code"] == 131053
+    assert failed["details"]["title"] == "Media upload error"
+    assert details in failed["details"]["details"]
+
+
+def test_good_media_is_not_failed(server: Server, d360: httpx.Client) -> None:
+    media_id = upload(d360, "/media", jpeg(13)).json()["id"]
+    sent = d360.post("/messages", json=message("image", {"id": media_id, "caption": "ok"}))
+    wamid = sent.json()["messages"][0]["id"]
+    broken = upload(d360, "/media", b"not a jpeg", mime="image/jpeg").json()["id"]
+    probe = d360.post("/messages", json=message("image", {"id": broken}))
+    assert _wait_for_state(server, probe.json()["messages"][0]["id"])["state"] == "failed"
+    assert _wait_for_state(server, wamid, timeout=0)["state"] == "accepted"

@@ -52,7 +52,9 @@ async def _send(request: Request, runtime: Runtime, channel: Channel) -> Respons
     message = decode_send_body(body)
     if isinstance(message, MarkRead):
         return json_response(SuccessResponse())
-    return json_response(await accept_message(runtime.database, channel, message, body))
+    sent = await accept_message(runtime.database, channel, message, body)
+    runtime.media_checks.submit(channel.phone_number_id, sent.messages[0].id, message)
+    return json_response(sent)
 
 
 async def send_message_360dialog(request: Request) -> Response:

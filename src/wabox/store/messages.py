@@ -113,3 +113,26 @@ async def clear_messages(database: Database, channel: str | None = None) -> int:
         return connection.execute(query).rowcount
 
     return await database.writer.run(write)
+
+
+async def fail_message(database: Database, wamid: str, error: dict[str, Any], now: float) -> bool:
+    """Mark a message failed with its error (code, title, details); False if already final."""
+
+    def write(connection: sa.Connection) -> bool:
+        changed = connection.execute(
+            sa.update(messages)
+            .where(messages.c.wamid == wamid, messages.c.state == "accepted")
+            .values(state="failed")
+        ).rowcount
+        if changed:
+            connection.execute(
+                sa.insert(message_events).values(
+                    wamid=wamid,
+                    status="failed",
+                    created_at=now,
+                    details=msgspec.json.encode(error).decode(),
+                )
+            )
+        return bool(changed)
+
+    return await database.writer.run(write)

@@ -1,0 +1,92 @@
+"""After a media message is accepted: do its bytes pass the rules of its type (wire-facts §3)?
+
+Meta accepts the POST and reports a broken rule later, as a failed status with 131053
+(wire-facts §0.2). The check runs in the background; a broken rule marks the message
+failed with details naming the rule and the measured value. The lifecycle issue turns
+that into a webhook; a restart before the check leaves the message ``accepted``, for the
+lifecycle's recovery to pick up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from wabox.api.errors import MediaUploadError
+from wabox.media.inspect import SNIFF_BYTES, check, size_problem
+from wabox.media.store import BlobStore
+from wabox.schema.messages import (
+    AnyMessage,
+    AudioMessage,
+    DocumentMessage,
+    ImageMessage,
+    StickerMessage,
+    VideoMessage,
+)
+from wabox.store.database import Database
+from wabox.store.media import MediaRow, get_live_media
+from wabox.store.messages import fail_message
+
+log = logging.getLogger("wabox.delivery")
+
+
+def media_by_id(message: AnyMessage) -> tuple[str, str, bool] | None:
+    """(kind, media ID, voice) for a media message sent by ID; None otherwise."""
+    match message:
+        case ImageMessage(image=ref) | VideoMessage(video=ref) | StickerMessage(sticker=ref):
+            kind = type(message).__struct_config__.tag
+            return (str(kind), ref.id, False) if ref.id else None
+        case DocumentMessage(document=ref):
+            return ("document", ref.id, False) if ref.id else None
+        case AudioMessage(audio=ref):
+            return ("audio", ref.id, bool(ref.voice)) if ref.id else None
+        case _:
+            return None
+
+
+class MediaChecks:
+    """Runs the checks as background tasks and keeps them until they finish."""
+
+    def __init__(self, database: Database, blobs: BlobStore) -> None:
+        self._database = database
+        self._blobs = blobs
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def submit(self, channel_id: str, wamid: str, message: AnyMessage) -> None:
+        target = media_by_id(message)
+        if target is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._check(channel_id, wamid, *target))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _check(
+        self, channel_id: str, wamid: str, kind: str, media_id: str, voice: bool
+    ) -> None:
+        try:
+            row = await get_live_media(self._database, channel_id, media_id, time.time())
+            problem = await self._problem(row, kind, voice)
+            if problem is not None:
+                error = MediaUploadError(problem)
+                details = {"code": error.code, "title": error.title, "details": error.details}
+                await fail_message(self._database, wamid, details, time.time())
+        except Exception:
+            log.exception("media check of %s failed", wamid)
+
+    async def _problem(self, row: MediaRow | None, kind: str, voice: bool) -> str | None:
+        if row is None:
+            return "The media was deleted or expired before the message was sent."
+        problem = size_problem(kind, row.file_size)
+        if problem is not None:
+            return problem
+        # Sizes are bounded above (16 MB at most outside documents, whose head is enough).
+        end = min(row.file_size, SNIFF_BYTES) if kind == "document" else row.file_size
+        chunks = await self._blobs.read(row.sha256, 0, end) if end else None
+        content = b"".join([chunk async for chunk in chunks]) if chunks is not None else b""
+        return await asyncio.to_thread(check, kind, row.mime_type, content, voice=voice)
