@@ -597,3 +597,13 @@ def test_good_media_is_not_failed(server: Server, d360: httpx.Client) -> None:
     probe = d360.post("/messages", json=message("image", {"id": broken}))
     assert _wait_for_state(server, probe.json()["messages"][0]["id"])["state"] == "failed"
     assert _wait_for_state(server, wamid, timeout=0)["state"] == "accepted"
+
+
+def test_template_header_media_is_checked_too(server: Server, d360: httpx.Client) -> None:
+    broken = upload(d360, "/media", b"%PDF-1.4 but declared png", mime="image/png").json()["id"]
+    header = {"type": "header", "parameters": [{"type": "image", "image": {"id": broken}}]}
+    template = {"name": "t", "language": {"code": "en"}, "components": [header]}
+    sent = d360.post("/messages", json=message("template", template))
+    row = _wait_for_state(server, sent.json()["messages"][0]["id"])
+    assert row["state"] == "failed"
+    assert "does not match its declared type image/png" in str(row["events"])

@@ -14,16 +14,10 @@ import logging
 import time
 
 from wabox.api.errors import MediaUploadError
+from wabox.delivery.accept import media_refs
 from wabox.media.inspect import SNIFF_BYTES, check, size_problem
 from wabox.media.store import BlobStore
-from wabox.schema.messages import (
-    AnyMessage,
-    AudioMessage,
-    DocumentMessage,
-    ImageMessage,
-    StickerMessage,
-    VideoMessage,
-)
+from wabox.schema.messages import AnyMessage, AudioMessage
 from wabox.store.database import Database
 from wabox.store.media import MediaRow, get_live_media
 from wabox.store.messages import fail_message
@@ -31,18 +25,16 @@ from wabox.store.messages import fail_message
 log = logging.getLogger("wabox.delivery")
 
 
-def media_by_id(message: AnyMessage) -> tuple[str, str, bool] | None:
-    """(kind, media ID, voice) for a media message sent by ID; None otherwise."""
-    match message:
-        case ImageMessage(image=ref) | VideoMessage(video=ref) | StickerMessage(sticker=ref):
-            kind = type(message).__struct_config__.tag
-            return (str(kind), ref.id, False) if ref.id else None
-        case DocumentMessage(document=ref):
-            return ("document", ref.id, False) if ref.id else None
-        case AudioMessage(audio=ref):
-            return ("audio", ref.id, bool(ref.voice)) if ref.id else None
-        case _:
-            return None
+def media_by_id(message: AnyMessage) -> list[tuple[str, str, bool]]:
+    """(kind, media ID, voice) for every media object sent by ID, headers included."""
+    found = []
+    for path, ref in media_refs(message):
+        if ref.id is None:
+            continue
+        kind = path if "[" not in path else path.rsplit("['", 1)[1].rstrip("']")
+        voice = isinstance(message, AudioMessage) and bool(message.audio.voice)
+        found.append((kind, ref.id, voice))
+    return found
 
 
 class MediaChecks:
@@ -54,10 +46,10 @@ class MediaChecks:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def submit(self, channel_id: str, wamid: str, message: AnyMessage) -> None:
-        target = media_by_id(message)
-        if target is None:
+        targets = media_by_id(message)
+        if not targets:
             return
-        task = asyncio.get_running_loop().create_task(self._check(channel_id, wamid, *target))
+        task = asyncio.get_running_loop().create_task(self._check(channel_id, wamid, targets))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -67,15 +59,17 @@ class MediaChecks:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _check(
-        self, channel_id: str, wamid: str, kind: str, media_id: str, voice: bool
+        self, channel_id: str, wamid: str, targets: list[tuple[str, str, bool]]
     ) -> None:
         try:
-            row = await get_live_media(self._database, channel_id, media_id, time.time())
-            problem = await self._problem(row, kind, voice)
-            if problem is not None:
-                error = MediaUploadError(problem)
-                details = {"code": error.code, "title": error.title, "details": error.details}
-                await fail_message(self._database, wamid, details, time.time())
+            for kind, media_id, voice in targets:
+                row = await get_live_media(self._database, channel_id, media_id, time.time())
+                problem = await self._problem(row, kind, voice)
+                if problem is not None:
+                    error = MediaUploadError(problem)
+                    details = {"code": error.code, "title": error.title, "details": error.details}
+                    await fail_message(self._database, wamid, details, time.time())
+                    return
         except Exception:
             log.exception("media check of %s failed", wamid)
 
