@@ -8,16 +8,16 @@ alternately (noop, accept, noop, accept, ...), and the medians are compared, so 
 noise hits both sides; the ratio is what to compare across machines, not the raw rps.
 
 One command: ``python bench/run.py [--duration 6] [--connections 32] [--rounds 5]``.
-It starts ``wabox serve`` on 127.0.0.1 with a fresh data dir, seeds one media id with
-wabox's own store code, loads it with ``wrk`` (installed with apt-get when missing) from a
+It starts ``wabox serve`` on 127.0.0.1 with a fresh data dir, uploads one JPEG through
+POST /media, loads it with ``wrk`` (installed with apt-get when missing) from a
 second process, prints the numbers and exits non-zero if any request failed.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
+import io
 import json
 import os
 import re
@@ -35,28 +35,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-
-from wabox.config import Config
-from wabox.store.database import Database
-from wabox.store.media import insert_media
+from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 LUA = HERE / "post.lua"
 HOST = "127.0.0.1"
 API_KEY = "bench-api-key-0000000000000000"
 ADMIN_TOKEN = "bench-admin-token-000000000000"
-MEDIA_ID = "1000000000000001"
 RECIPIENT = "16505551234"
-BODY = json.dumps(
-    {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": RECIPIENT,
-        "type": "image",
-        "image": {"id": MEDIA_ID},
-    },
-    separators=(",", ":"),
-)
+
+
+def message_body(media_id: str) -> str:
+    return json.dumps(
+        {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": RECIPIENT,
+            "type": "image",
+            "image": {"id": media_id},
+        },
+        separators=(",", ":"),
+    )
+
+
 TARGET, GOAL = 0.50, 0.60
 
 
@@ -138,7 +139,12 @@ def parse_wrk(endpoint: str, output: str) -> WrkResult:
 
 
 def run_wrk(
-    wrk: str, base_url: str, endpoint: Endpoint, args: argparse.Namespace, duration: float
+    wrk: str,
+    base_url: str,
+    endpoint: Endpoint,
+    args: argparse.Namespace,
+    duration: float,
+    body: str,
 ) -> WrkResult:
     command = [
         wrk,
@@ -149,7 +155,7 @@ def run_wrk(
         "--latency",
         "-s", str(LUA),
         base_url + endpoint.path,
-        "--", BODY, *endpoint.headers,
+        "--", body, *endpoint.headers,
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -211,45 +217,30 @@ def wait_healthy(client: httpx.Client, proc: subprocess.Popen[bytes], log_path: 
     raise BenchError(f"server not healthy after 30 s:\n{log_path.read_text()}")
 
 
-def default_channel_id(client: httpx.Client) -> str:
-    response = client.get("/sandbox/channels", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
-    response.raise_for_status()
-    for channel in response.json()["channels"]:
-        if channel["api_key"] == API_KEY:
-            phone_number_id: str = channel["phone_number_id"]
-            return phone_number_id
-    raise BenchError(f"no channel with the bench API key: {response.text}")
+def upload_image(client: httpx.Client) -> str:
+    """A real 8-bit RGB JPEG through POST /media: the media checks then pass it once."""
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (30, 120, 200)).save(out, "JPEG")
+    response = client.post(
+        "/media",
+        headers={"D360-API-KEY": API_KEY},
+        data={"messaging_product": "whatsapp"},
+        files={"file": ("bench.jpg", out.getvalue(), "image/jpeg")},
+    )
+    if response.status_code != 200:
+        raise BenchError(f"upload: {response.status_code} {response.text}")
+    return str(response.json()["id"])
 
 
-async def seed_media(database_url: str, channel_id: str) -> None:
-    """No upload endpoint yet: write the media row with wabox's store code (WAL allows it)."""
-    database = await Database.open(database_url)
-    try:
-        now = time.time()
-        await insert_media(
-            database,
-            media_id=MEDIA_ID,
-            channel_id=channel_id,
-            mime_type="image/jpeg",
-            sha256="0" * 64,
-            file_size=1234,
-            filename=None,
-            created_at=now,
-            expires_at=now + 30 * 86400,
-        )
-    finally:
-        await database.close()
-
-
-def smoke_test(client: httpx.Client) -> None:
+def smoke_test(client: httpx.Client, body: str) -> None:
     """One request of each kind by hand, so a wrong setup fails with a readable body."""
     headers = {"Content-Type": "application/json"}
-    noop = client.post(NOOP.path, content=BODY, headers=headers)
+    noop = client.post(NOOP.path, content=body, headers=headers)
     if noop.status_code != 200 or noop.json() != {"success": True}:
         raise BenchError(f"noop smoke test: {noop.status_code} {noop.text}")
-    accept = client.post(ACCEPT.path, content=BODY, headers={**headers, "D360-API-KEY": API_KEY})
-    body = accept.json() if accept.status_code == 200 else {}
-    wamid = (body.get("messages") or [{}])[0].get("id", "")
+    accept = client.post(ACCEPT.path, content=body, headers={**headers, "D360-API-KEY": API_KEY})
+    answer = accept.json() if accept.status_code == 200 else {}
+    wamid = (answer.get("messages") or [{}])[0].get("id", "")
     if not wamid.startswith("wamid."):
         raise BenchError(f"accept smoke test: {accept.status_code} {accept.text}")
 
@@ -291,7 +282,6 @@ def parse_args() -> argparse.Namespace:
 
 def benchmark(args: argparse.Namespace, wrk: str, work: Path) -> int:
     data_dir, log_path = work / "data", work / "server.log"
-    config = Config(data_dir=data_dir)
     port = free_port()
     base_url = f"http://{HOST}:{port}"
     noop_runs: list[WrkResult] = []
@@ -302,21 +292,20 @@ def benchmark(args: argparse.Namespace, wrk: str, work: Path) -> int:
         httpx.Client(base_url=base_url, timeout=10) as client,
     ):
         wait_healthy(client, proc, log_path)
-        channel_id = default_channel_id(client)
-        asyncio.run(seed_media(config.resolved_database_url, channel_id))
-        smoke_test(client)
+        body = message_body(upload_image(client))
+        smoke_test(client, body)
         print(
             f"wabox on {base_url} (pid {proc.pid}), data in {data_dir}; wrk -t{args.threads} "
             f"-c{args.connections} -d{args.duration:g}s x {args.rounds} rounds, "
             f"{args.warmup:g}s warm-up",
             flush=True,
         )
-        run_wrk(wrk, base_url, NOOP, args, args.warmup)
-        accepted += run_wrk(wrk, base_url, ACCEPT, args, args.warmup).requests
+        run_wrk(wrk, base_url, NOOP, args, args.warmup, body)
+        accepted += run_wrk(wrk, base_url, ACCEPT, args, args.warmup, body).requests
         print(f"\n{'round':<16} {'req/s':>10} {'p50 ms':>10} {'p99 ms':>10}")
         for number in range(1, args.rounds + 1):
             for endpoint, runs in ((NOOP, noop_runs), (ACCEPT, accept_runs)):
-                result = run_wrk(wrk, base_url, endpoint, args, args.duration)
+                result = run_wrk(wrk, base_url, endpoint, args, args.duration, body)
                 runs.append(result)
                 if endpoint is ACCEPT:
                     accepted += result.requests
