@@ -74,7 +74,7 @@ class BlobWriter:
         self._hash = hashlib.sha256()
         self.size = 0
 
-    async def write(self, chunk: bytes) -> None:
+    async def write(self, chunk: bytes | memoryview) -> None:
         self.size += len(chunk)
         if self.size > self._max_bytes:
             raise BlobTooLarge(f"more than {self._max_bytes} bytes")
