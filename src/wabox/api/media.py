@@ -21,13 +21,14 @@ from wabox.api.multipart import (
     boundary_of,
     read_parts,
 )
+from wabox.media.retention import release_bytes
 from wabox.media.store import BlobTooLarge, BlobWriter
 from wabox.media.types import MAX_UPLOAD_BYTES, UPLOAD_TYPES, upload_type_error
 from wabox.media.urls import ATTACHMENTS_PATH, signed_query, verify
 from wabox.runtime import Runtime
 from wabox.schema.media import MediaUrl, UploadedMedia
 from wabox.schema.sandbox import Channel
-from wabox.store.media import MediaRow, blob_in_use, delete_media, get_live_media, insert_media
+from wabox.store.media import MediaRow, delete_media, get_live_media, insert_media
 
 # Room for the multipart framing and the small form fields around a 100 MB file.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -118,18 +119,19 @@ async def _upload(request: Request, runtime: Runtime, channel: Channel) -> Respo
         blob = await writer.finish()
         media_id = new_media_id()
         now = time.time()
-        await insert_media(
-            runtime.database,
-            media_id=media_id,
-            channel_id=channel.phone_number_id,
-            mime_type=file_type,
-            sha256=blob.sha256,
-            file_size=blob.size,
-            filename=filename,
-            created_at=now,
-            expires_at=now + runtime.config.media_ttl,
-        )
-        await writer.commit(blob)
+        async with runtime.blobs.holding(blob.sha256):
+            await insert_media(
+                runtime.database,
+                media_id=media_id,
+                channel_id=channel.phone_number_id,
+                mime_type=file_type,
+                sha256=blob.sha256,
+                file_size=blob.size,
+                filename=filename,
+                created_at=now,
+                expires_at=now + runtime.config.media_ttl,
+            )
+            await writer.commit(blob)
         writer = None
     except BlobTooLarge as exc:
         raise _too_large() from exc
@@ -230,8 +232,7 @@ async def _delete_media(request: Request, dialect: Dialect) -> Response:
     sha256 = await delete_media(runtime.database, channel.phone_number_id, media_id, now)
     if sha256 is None:
         raise ObjectNotFound.for_object(request.method, media_id)
-    if not await blob_in_use(runtime.database, sha256, now):
-        await runtime.blobs.delete(sha256)
+    await release_bytes(runtime.database, runtime.blobs, sha256, now)
     return json_response({"success": True})
 
 

@@ -1,7 +1,8 @@
 """Retention: expired and deleted media rows go, and so do bytes no live row points at.
 
-Uploads insert their row before they move their bytes to the content key, so a sweep
-racing an upload of the same bytes can at worst delete a copy the upload then restores.
+Uploads insert their row and move their bytes to the content key while holding that
+key's lock, and releasing bytes takes the same lock: a delete never removes bytes a new
+row already points at.
 """
 
 from __future__ import annotations
@@ -18,6 +19,15 @@ from wabox.store.media import blob_in_use, remove_dead_media
 log = logging.getLogger("wabox.media")
 
 
+async def release_bytes(database: Database, blobs: BlobStore, sha256: str, now: float) -> bool:
+    """Delete the bytes when no live media row points at them; True if they went."""
+    async with blobs.holding(sha256):
+        if await blob_in_use(database, sha256, now):
+            return False
+        await blobs.delete(sha256)
+        return True
+
+
 async def sweep(database: Database, blobs: BlobStore, now: float | None = None) -> SweepResult:
     now = time.time() if now is None else now
     rows = blobs_removed = 0
@@ -27,9 +37,7 @@ async def sweep(database: Database, blobs: BlobStore, now: float | None = None) 
             break
         rows += removed
         for sha256 in shas:
-            if not await blob_in_use(database, sha256, now):
-                await blobs.delete(sha256)
-                blobs_removed += 1
+            blobs_removed += await release_bytes(database, blobs, sha256, now)
     return SweepResult(rows=rows, blobs=blobs_removed)
 
 

@@ -7,6 +7,7 @@ key; nothing of it is ever held whole in memory.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import os
@@ -108,6 +109,23 @@ class BlobWriter:
 class BlobStore:
     def __init__(self, objects: ObjectStore) -> None:
         self.objects = objects
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._holders: dict[str, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def holding(self, sha256: str) -> AsyncIterator[None]:
+        """Serialise "is anyone using these bytes? then delete them" with an upload's
+        "insert my row, then move my bytes in", so a delete cannot remove bytes a new row
+        already points at. Per process; the scale-out issue needs a shared lock."""
+        lock = self._locks.setdefault(sha256, asyncio.Lock())
+        self._holders[sha256] = self._holders.get(sha256, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._holders[sha256] -= 1
+            if not self._holders[sha256]:
+                del self._holders[sha256], self._locks[sha256]
 
     @classmethod
     def from_url(cls, url: str) -> BlobStore:
