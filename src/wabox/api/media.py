@@ -10,7 +10,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from wabox.api.auth import Dialect, authenticate
+from wabox.api.auth import Dialect, authenticate, channel_for_path
 from wabox.api.errors import GraphError, InvalidParameter, ObjectNotFound, TooManyCalls
 from wabox.api.http import error_response, json_response
 from wabox.api.multipart import (
@@ -168,15 +168,8 @@ async def upload_media_360dialog(request: Request) -> Response:
 
 async def upload_media_cloud(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
-    channel = await _cloud_channel(request, runtime, request.path_params["phone_number_id"])
+    channel = await channel_for_path(request, runtime, request.path_params["phone_number_id"])
     return await _upload(request, runtime, channel)
-
-
-async def _cloud_channel(request: Request, runtime: Runtime, phone_number_id: str) -> Channel:
-    channel = await authenticate(request, runtime, "cloud")
-    if channel.phone_number_id != phone_number_id:
-        raise ObjectNotFound.for_object(request.method, phone_number_id)
-    return channel
 
 
 # --- retrieve and delete ----------------------------------------------------------------------
