@@ -33,6 +33,8 @@ from wabox.store.media import MediaRow, delete_media, get_live_media, insert_med
 # Room for the multipart framing and the small form fields around a 100 MB file.
 MULTIPART_OVERHEAD = 64 * 1024
 MAX_FIELD_BYTES = 1024
+# pywa sends ttl_minutes for "No Storage" numbers (wire-facts §2.1); it is accepted and
+# ignored: media lives WABOX_MEDIA_TTL.
 FORM_FIELDS = ("messaging_product", "type", "file", "ttl_minutes")
 
 
