@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -334,22 +334,34 @@ def benchmark(args: argparse.Namespace, wrk: str, work: Path) -> int:
     return 0
 
 
-def main() -> int:
-    args = parse_args()
-    work = Path(tempfile.mkdtemp(prefix="wabox-bench-"))
+def run_in_workdir(
+    prefix: str,
+    keep: bool,
+    benchmark_in: Callable[[Path], int],
+    failures: tuple[type[Exception], ...] = (BenchError,),
+) -> int:
+    """Run a benchmark in a fresh temp dir; on failure print why and the server log."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     try:
-        return benchmark(args, ensure_wrk(), work)
-    except BenchError as exc:
-        print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
+        return benchmark_in(work)
+    except failures as exc:
+        print(f"\nBENCHMARK FAILED: {exc!r}", file=sys.stderr)
         log_path = work / "server.log"
         if log_path.exists():
             print(f"\nserver log:\n{log_path.read_text(errors='replace')}", file=sys.stderr)
         return 1
     finally:
-        if args.keep:
+        if keep:
             print(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> int:
+    args = parse_args()
+    return run_in_workdir(
+        "wabox-bench-", args.keep, lambda work: benchmark(args, ensure_wrk(), work)
+    )
 
 
 if __name__ == "__main__":

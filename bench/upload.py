@@ -24,20 +24,26 @@ import hashlib
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from run import ADMIN_TOKEN, API_KEY, HOST, BenchError, free_port, wait_healthy
+from run import (
+    ADMIN_TOKEN,
+    API_KEY,
+    HOST,
+    BenchError,
+    free_port,
+    run_in_workdir,
+    wait_healthy,
+)
 
 MIB = 1024 * 1024
 SEND_CHUNK = 1 * MIB  # what the client hands to the socket per write, for both targets
@@ -441,20 +447,12 @@ def main() -> int:
     if args.serve_baseline is not None:
         serve_baseline(args.serve_baseline)
         return 0
-    work = Path(tempfile.mkdtemp(prefix="wabox-bench-upload-"))
-    try:
-        return benchmark(args, work)
-    except (BenchError, httpx.HTTPError) as exc:
-        print(f"\nBENCHMARK FAILED: {exc!r}", file=sys.stderr)
-        log_path = work / "server.log"
-        if log_path.exists():
-            print(f"\nserver log:\n{log_path.read_text(errors='replace')}", file=sys.stderr)
-        return 1
-    finally:
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+    return run_in_workdir(
+        "wabox-bench-upload-",
+        args.keep,
+        lambda work: benchmark(args, work),
+        (BenchError, httpx.HTTPError),
+    )
 
 
 if __name__ == "__main__":

@@ -218,7 +218,3 @@ def catalogue() -> list[type[GraphError]]:
         found.append(cls)
         pending.extend(cls.__subclasses__())
     return found
-
-
-def encode_envelope(error: GraphError, fbtrace_id: str | None = None) -> bytes:
-    return msgspec.json.encode(error.envelope(fbtrace_id))

@@ -14,7 +14,6 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -162,13 +161,6 @@ class BlobStore:
     async def delete(self, sha256: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             await obstore.delete_async(self.objects, _key(sha256))
-
-    async def modified_at(self, sha256: str) -> datetime | None:
-        try:
-            meta = await obstore.head_async(self.objects, _key(sha256))
-        except FileNotFoundError:
-            return None
-        return meta["last_modified"]
 
 
 async def _chunks(stream: Any) -> AsyncIterator[bytes]:

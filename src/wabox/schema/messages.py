@@ -374,4 +374,3 @@ class SuccessResponse(msgspec.Struct):
 
 message_decoder: msgspec.json.Decoder[AnyMessage] = msgspec.json.Decoder(AnyMessage)
 mark_read_decoder = msgspec.json.Decoder(MarkRead)
-send_response_encoder = msgspec.json.Encoder()
