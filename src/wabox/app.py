@@ -69,12 +69,14 @@ def routes() -> list[Route]:
         Route(ATTACHMENTS_PATH, media.download_media, methods=["GET"]),
         # Server
         Route("/health", health.health, methods=["GET"]),
+        Route("/metrics", health.metrics, methods=["GET"]),
         Route("/openapi.json", openapi.get_openapi, methods=["GET"]),
         Route("/docs", openapi.get_docs, methods=["GET"]),
         # Sandbox (admin token)
         Route("/sandbox/noop", health.noop, methods=["POST"]),
         Route("/sandbox/channels", sandbox.list_channels, methods=["GET"]),
         Route("/sandbox/channels", sandbox.create_channel, methods=["POST"]),
+        Route("/sandbox/channels/{phone_number_id}", sandbox.update_channel, methods=["PATCH"]),
         Route("/sandbox/channels/{phone_number_id}", sandbox.delete_channel, methods=["DELETE"]),
         Route("/sandbox/messages", sandbox.get_messages, methods=["GET"]),
         Route("/sandbox/messages", sandbox.delete_messages, methods=["DELETE"]),

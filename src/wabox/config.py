@@ -79,6 +79,24 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds between sweeps that remove expired or deleted media and unused bytes.",
     ),
     Setting(
+        "link_allow",
+        "WABOX_LINK_ALLOW",
+        "(none)",
+        "Hosts or CIDRs media links may reach although private or loopback, e.g. `127.0.0.1`.",
+    ),
+    Setting(
+        "link_connect_timeout",
+        "WABOX_LINK_CONNECT_TIMEOUT",
+        "5",
+        "Seconds to connect to a media link's host before the message fails with 131053.",
+    ),
+    Setting(
+        "link_timeout",
+        "WABOX_LINK_TIMEOUT",
+        "20",
+        "Seconds a whole media link fetch may take, redirects included.",
+    ),
+    Setting(
         "max_body_bytes",
         "WABOX_MAX_BODY_BYTES",
         "1048576",
@@ -102,6 +120,9 @@ class Config:
     media_ttl: int = 30 * 86400
     media_upload_rate: int = 25
     sweep_interval: int = 600
+    link_allow: str = ""
+    link_connect_timeout: float = 5.0
+    link_timeout: float = 20.0
     max_body_bytes: int = 1_048_576
 
     @property
@@ -136,6 +157,11 @@ def _convert(kind: Any, raw: str, env: str) -> Any:
             return int(raw)
         except ValueError:
             raise ValueError(f"{env} must be an integer, got {raw!r}") from None
+    if kind in ("float", float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"{env} must be a number, got {raw!r}") from None
     if kind in ("Path", Path):
         return Path(raw)
     return raw

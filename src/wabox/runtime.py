@@ -6,8 +6,13 @@ import asyncio
 import secrets
 from dataclasses import dataclass, field
 
+from prometheus_client import CollectorRegistry
+
 from wabox.config import Config
 from wabox.delivery.media_checks import MediaChecks
+from wabox.links.fetcher import Fetcher
+from wabox.links.guard import AddressGuard
+from wabox.links.media import LinkMedia, LinkMetrics
 from wabox.media.limits import PerChannelLimit
 from wabox.media.retention import run_sweeper
 from wabox.media.store import BlobStore
@@ -30,6 +35,7 @@ class Runtime:
     url_secret: bytes
     upload_limiter: PerChannelLimit
     media_checks: MediaChecks
+    metrics: CollectorRegistry
     workers: list[asyncio.Task[None]] = field(default_factory=list)
 
     def start_workers(self) -> None:
@@ -70,6 +76,11 @@ async def open_runtime(config: Config) -> Runtime:
     except BaseException:
         await database.close()
         raise
+    metrics = CollectorRegistry()
+    fetcher = Fetcher(
+        AddressGuard(config.link_allow), config.link_connect_timeout, config.link_timeout
+    )
+    links = LinkMedia(database, blobs, fetcher, config.media_ttl, LinkMetrics(metrics))
     return Runtime(
         config=config,
         database=database,
@@ -78,7 +89,8 @@ async def open_runtime(config: Config) -> Runtime:
         blobs=blobs,
         url_secret=bytes.fromhex(url_secret),
         upload_limiter=PerChannelLimit("media-upload", config.media_upload_rate),
-        media_checks=MediaChecks(database, blobs),
+        media_checks=MediaChecks(database, blobs, links),
+        metrics=metrics,
     )
 
 

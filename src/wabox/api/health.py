@@ -1,7 +1,8 @@
-"""Liveness, and the no-op endpoint the benchmark measures the accept path against."""
+"""Liveness, metrics, and the no-op endpoint the benchmark measures the accept path against."""
 
 from __future__ import annotations
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -20,3 +21,9 @@ async def noop(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     await read_json_body(request, runtime.config.max_body_bytes)
     return json_response(SuccessResponse())
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus text format; counters only, no message content, so no token is needed."""
+    runtime: Runtime = request.state.runtime
+    return Response(generate_latest(runtime.metrics), media_type=CONTENT_TYPE_LATEST)

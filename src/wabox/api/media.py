@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 import time
 from urllib.parse import quote
 
@@ -21,6 +20,7 @@ from wabox.api.multipart import (
     boundary_of,
     read_parts,
 )
+from wabox.media.ingest import keep_blob
 from wabox.media.retention import release_bytes
 from wabox.media.store import BlobTooLarge, BlobWriter
 from wabox.media.types import MAX_UPLOAD_BYTES, UPLOAD_TYPES, upload_type_error
@@ -28,7 +28,7 @@ from wabox.media.urls import ATTACHMENTS_PATH, signed_query, verify
 from wabox.runtime import Runtime
 from wabox.schema.media import MediaUrl, UploadedMedia
 from wabox.schema.sandbox import Channel
-from wabox.store.media import MediaRow, delete_media, get_live_media, insert_media
+from wabox.store.media import MediaRow, delete_media, get_live_media
 
 # Room for the multipart framing and the small form fields around a 100 MB file.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -53,11 +53,6 @@ class AttachmentNotFound(GraphError):
 class RangeNotSatisfiable(GraphError):
     code, http_status, title = 100, 416, "Requested range not satisfiable"
     details_in_message = True
-
-
-def new_media_id() -> str:
-    """17 random digits: all-digit like Meta's (pywa relies on it) and not guessable."""
-    return str(secrets.randbelow(9 * 10**16) + 10**16)
 
 
 def _too_large() -> UploadTooLarge:
@@ -119,21 +114,17 @@ async def _upload(request: Request, runtime: Runtime, channel: Channel) -> Respo
         _check_fields(fields, file_type, writer)
         assert writer is not None and file_type is not None
         blob = await writer.finish()
-        media_id = new_media_id()
-        now = time.time()
-        async with runtime.blobs.holding(blob.sha256):
-            await insert_media(
-                runtime.database,
-                media_id=media_id,
-                channel_id=channel.phone_number_id,
-                mime_type=file_type,
-                sha256=blob.sha256,
-                file_size=blob.size,
-                filename=filename,
-                created_at=now,
-                expires_at=now + runtime.config.media_ttl,
-            )
-            await writer.commit(blob)
+        row = await keep_blob(
+            runtime.database,
+            runtime.blobs,
+            writer,
+            blob,
+            channel_id=channel.phone_number_id,
+            mime_type=file_type,
+            filename=filename,
+            ttl=runtime.config.media_ttl,
+            source="upload",
+        )
         writer = None
     except BlobTooLarge as exc:
         raise _too_large() from exc
@@ -142,7 +133,7 @@ async def _upload(request: Request, runtime: Runtime, channel: Channel) -> Respo
     finally:
         if writer is not None:
             await writer.abort()
-    return json_response(UploadedMedia(id=media_id))
+    return json_response(UploadedMedia(id=row.id))
 
 
 def _check_fields(fields: dict[str, str], file_type: str | None, writer: BlobWriter | None) -> None:

@@ -53,7 +53,7 @@ async def _send(request: Request, runtime: Runtime, channel: Channel) -> Respons
     if isinstance(message, MarkRead):
         return json_response(SuccessResponse())
     sent = await accept_message(runtime.database, channel, message, body)
-    runtime.media_checks.submit(channel.phone_number_id, sent.messages[0].id, message)
+    runtime.media_checks.submit(channel, sent.messages[0].id, message)
     return json_response(sent)
 
 

@@ -19,6 +19,7 @@ from wabox.schema.sandbox import (
     Channel,
     ChannelCreate,
     ChannelList,
+    ChannelUpdate,
     Deleted,
     Health,
     MessageList,
@@ -38,6 +39,7 @@ class Operation:
     parameters: tuple[tuple[str, str, str], ...] = ()  # (name, in, description)
     form: bool = False  # a multipart/form-data upload
     binary: bool = False  # answers with the media's own bytes
+    text: str | None = None  # answers with text of this media type (description)
 
 
 _CLOUD_PATH = (
@@ -167,6 +169,14 @@ OPERATIONS: tuple[Operation, ...] = (
         None,
         SuccessResponse,
     ),
+    Operation(
+        "get",
+        "/metrics",
+        "Server",
+        "Prometheus counters: link cache hits, misses, revalidations, failures by reason.",
+        None,
+        text="Prometheus text exposition format",
+    ),
     Operation("get", "/sandbox/channels", "Sandbox", "List channels.", "admin", None, ChannelList),
     Operation(
         "post",
@@ -177,6 +187,16 @@ OPERATIONS: tuple[Operation, ...] = (
         ChannelCreate,
         Channel,
         201,
+    ),
+    Operation(
+        "patch",
+        "/sandbox/channels/{phone_number_id}",
+        "Sandbox",
+        "Rename a channel or change some of its settings (e.g. link_cache); others keep theirs.",
+        "admin",
+        ChannelUpdate,
+        Channel,
+        parameters=(("phone_number_id", "path", "The channel to change"),),
     ),
     Operation(
         "delete",
@@ -259,6 +279,8 @@ def openapi_document() -> dict[str, Any]:
             "responses": {
                 str(op.status): _binary()
                 if op.binary
+                else _text(op.text)
+                if op.text
                 else _content(by_type[op.response], "Success"),
                 "default": _content(by_type[ErrorEnvelope], "Graph API error envelope"),
             },
@@ -314,6 +336,10 @@ def _binary() -> dict[str, Any]:
         "description": "The bytes, with the media's Content-Type (206 for a Range)",
         "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
     }
+
+
+def _text(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/plain": {"schema": {"type": "string"}}}}
 
 
 def _content(schema: dict[str, Any], description: str) -> dict[str, Any]:

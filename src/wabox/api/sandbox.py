@@ -16,12 +16,20 @@ from wabox.api.errors import InvalidParameter, ObjectNotFound
 from wabox.api.http import decode, json_response, read_json_body
 from wabox.media.retention import sweep
 from wabox.runtime import Runtime
-from wabox.schema.sandbox import ChannelCreate, ChannelList, Deleted, MessageList
+from wabox.schema.sandbox import (
+    ChannelCreate,
+    ChannelList,
+    ChannelSettings,
+    ChannelUpdate,
+    Deleted,
+    MessageList,
+)
 from wabox.store.channels import ChannelConflict
 from wabox.store.media import expire_media
 from wabox.store.messages import clear_messages, list_messages
 
 _channel_create = msgspec.json.Decoder(ChannelCreate)
+_channel_update = msgspec.json.Decoder(ChannelUpdate)
 MAX_LIMIT = 1000
 
 
@@ -45,6 +53,34 @@ async def create_channel(request: Request) -> Response:
     except ChannelConflict as exc:
         raise InvalidParameter(str(exc)) from exc
     return json_response(channel, status_code=201)
+
+
+async def update_channel(request: Request) -> Response:
+    """Change a channel's name or some of its settings; settings not named keep their value."""
+    runtime = _admin(request)
+    phone_number_id = request.path_params["phone_number_id"]
+    channel = runtime.database.channels.get(phone_number_id)
+    if channel is None:
+        raise ObjectNotFound.for_object("patch", phone_number_id)
+    body = await read_json_body(request, runtime.config.max_body_bytes)
+    update = decode(_channel_update, body or b"{}")
+    changes: dict[str, object] = {}
+    if update.name is not None:
+        changes["name"] = update.name
+    if update.settings is not None:
+        merged = {**msgspec.to_builtins(channel.settings), **update.settings}
+        body = msgspec.json.encode({"settings": merged})
+        changes["settings"] = decode(_settings, body).settings
+    if changes:
+        channel = await runtime.database.channels.update(channel, **changes)
+    return json_response(channel)
+
+
+class _Settings(msgspec.Struct):
+    settings: ChannelSettings
+
+
+_settings = msgspec.json.Decoder(_Settings)  # errors then name the param "settings"
 
 
 async def delete_channel(request: Request) -> Response:

@@ -1,4 +1,5 @@
-"""After a media message is accepted: do its bytes pass the rules of its type (wire-facts §3)?
+"""After a media message is accepted: get its media, and do the bytes pass the rules of its
+type (wire-facts §3)?
 
 Meta accepts the POST and reports a broken rule later, as a failed status with 131053
 (wire-facts §0.2). The check runs in the background; a broken rule marks the message
@@ -10,15 +11,20 @@ lifecycle's recovery to pick up.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 
 from wabox.api.errors import MediaUploadError
 from wabox.delivery.accept import media_refs
+from wabox.links.fetcher import LinkFailure
+from wabox.links.media import LinkMedia
 from wabox.media.inspect import SNIFF_BYTES, check, size_problem
 from wabox.media.store import BlobStore
 from wabox.schema.messages import AnyMessage, AudioMessage
+from wabox.schema.sandbox import Channel
 from wabox.store.database import Database
+from wabox.store.links import MediaOutcomeRow, record_media_outcome
 from wabox.store.media import MediaRow, get_live_media
 from wabox.store.messages import fail_message
 
@@ -26,16 +32,21 @@ log = logging.getLogger("wabox.delivery")
 Target = tuple[str, str, bool]  # (kind, media ID, voice)
 
 
+def kind_of(path: str) -> str:
+    """``image`` for ``image`` and for ``interactive['header']['image']``."""
+    return path if "[" not in path else path.rsplit("['", 1)[1].rstrip("']")
+
+
 def media_by_id(message: AnyMessage) -> list[Target]:
     """(kind, media ID, voice) for every media object sent by ID, headers included."""
-    found = []
-    for path, ref in media_refs(message):
-        if ref.id is None:
-            continue
-        kind = path if "[" not in path else path.rsplit("['", 1)[1].rstrip("']")
-        voice = isinstance(message, AudioMessage) and bool(message.audio.voice)
-        found.append((kind, ref.id, voice))
-    return found
+    voice = isinstance(message, AudioMessage) and bool(message.audio.voice)
+    return [
+        (kind_of(path), ref.id, voice) for path, ref in media_refs(message) if ref.id is not None
+    ]
+
+
+def has_link(message: AnyMessage) -> bool:
+    return any(ref.link is not None for _, ref in media_refs(message))
 
 
 # Enough verdicts for every media ID a busy sandbox sends; cleared whole when full.
@@ -47,20 +58,24 @@ class MediaChecks:
 
     Media bytes never change, so a verdict for (channel, media ID, kind, voice) holds for
     every later message with it: a media ID sent to many recipients is checked once, and
-    the accept path starts no task for it again.
+    the accept path starts no task for it again. A link first becomes a media row (from
+    the link cache or the origin, ``LinkMedia``), whose verdict is then cached the same way.
     """
 
-    def __init__(self, database: Database, blobs: BlobStore) -> None:
+    def __init__(self, database: Database, blobs: BlobStore, links: LinkMedia) -> None:
         self._database = database
         self._blobs = blobs
+        self._links = links
         self._tasks: set[asyncio.Task[None]] = set()
         self._passed: set[tuple[str, Target]] = set()
 
-    def submit(self, channel_id: str, wamid: str, message: AnyMessage) -> None:
-        targets = [t for t in media_by_id(message) if (channel_id, t) not in self._passed]
-        if not targets:
+    def submit(self, channel: Channel, wamid: str, message: AnyMessage) -> None:
+        channel_id = channel.phone_number_id
+        if not has_link(message) and all(
+            (channel_id, t) in self._passed for t in media_by_id(message)
+        ):
             return
-        task = asyncio.get_running_loop().create_task(self._check(channel_id, wamid, targets))
+        task = asyncio.get_running_loop().create_task(self._check(channel, wamid, message))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -68,23 +83,77 @@ class MediaChecks:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._links.close()
 
-    async def _check(self, channel_id: str, wamid: str, targets: list[Target]) -> None:
+    async def _check(self, channel: Channel, wamid: str, message: AnyMessage) -> None:
+        voice = isinstance(message, AudioMessage) and bool(message.audio.voice)
         try:
-            for kind, media_id, voice in targets:
-                row = await get_live_media(self._database, channel_id, media_id, time.time())
-                problem = await self._problem(row, kind, voice)
-                if problem is None:
-                    if len(self._passed) >= MAX_VERDICTS:
-                        self._passed.clear()
-                    self._passed.add((channel_id, (kind, media_id, voice)))
-                else:
-                    error = MediaUploadError(problem)
-                    details = {"code": error.code, "title": error.title, "details": error.details}
-                    await fail_message(self._database, wamid, details, time.time())
-                    return
+            for path, ref in media_refs(message):
+                kind = kind_of(path)
+                if ref.link is not None:
+                    if not await self._check_link(channel, wamid, path, ref.link, kind, voice):
+                        return
+                elif ref.id is not None:
+                    row = await get_live_media(
+                        self._database, channel.phone_number_id, ref.id, time.time()
+                    )
+                    problem = await self._verdict(channel.phone_number_id, row, kind, voice)
+                    if problem is not None:
+                        await self._fail(wamid, problem)
+                        return
         except Exception:
             log.exception("media check of %s failed", wamid)
+
+    async def _check_link(
+        self, channel: Channel, wamid: str, path: str, link: str, kind: str, voice: bool
+    ) -> bool:
+        """Obtain the link's media and check it; False once the message failed.
+
+        The outcome is recorded last, so a message whose outcome is visible is settled.
+        """
+        outcome = MediaOutcomeRow(wamid=wamid, path=path, link=link, outcome="failed")
+        try:
+            obtained = await self._links.obtain(channel, link, kind)
+        except LinkFailure as failure:
+            await self._fail(wamid, failure.details)
+            await record_media_outcome(
+                self._database,
+                dataclasses.replace(outcome, origin_status=failure.status, reason=failure.reason),
+            )
+            return False
+        problem = await self._verdict(channel.phone_number_id, obtained.media, kind, voice)
+        if problem is not None:
+            await self._fail(wamid, problem)
+        elapsed = obtained.elapsed
+        outcome = dataclasses.replace(
+            outcome,
+            outcome=obtained.outcome,
+            media_id=obtained.media.id,
+            origin_status=obtained.origin_status,
+            elapsed_ms=None if elapsed is None else round(elapsed * 1000, 3),
+            joined=obtained.joined,
+            reason=None if problem is None else "media_rules",
+        )
+        await record_media_outcome(self._database, outcome)
+        return problem is None
+
+    async def _verdict(
+        self, channel_id: str, row: MediaRow | None, kind: str, voice: bool
+    ) -> str | None:
+        """The rule ``row`` breaks for ``kind``; passed verdicts are remembered."""
+        if row is not None and (channel_id, (kind, row.id, voice)) in self._passed:
+            return None
+        problem = await self._problem(row, kind, voice)
+        if problem is None and row is not None:
+            if len(self._passed) >= MAX_VERDICTS:
+                self._passed.clear()
+            self._passed.add((channel_id, (kind, row.id, voice)))
+        return problem
+
+    async def _fail(self, wamid: str, details: str) -> None:
+        error = MediaUploadError(details)
+        failure = {"code": error.code, "title": error.title, "details": error.details}
+        await fail_message(self._database, wamid, failure, time.time())
 
     async def _problem(self, row: MediaRow | None, kind: str, voice: bool) -> str | None:
         if row is None:

@@ -102,7 +102,7 @@ for _ooxml in DOCUMENT_TYPES:
         _SIGNATURES[_ooxml] = lambda h: h.startswith(_ZIP)
 
 
-def _size(n: int) -> str:
+def human_size(n: int) -> str:
     return f"{n / MB:.2f} MB" if n >= MB else f"{n / KB:.1f} KB"
 
 
@@ -137,7 +137,8 @@ def size_problem(kind: str, size: int) -> str | None:
     """The per-type limit; stickers are checked in ``check`` (static and animated differ)."""
     limit = SIZE_LIMITS.get(kind)
     if limit is not None and size > limit:
-        return f"{kind.capitalize()} file size {_size(size)} exceeds the {_size(limit)} limit."
+        measured, allowed = human_size(size), human_size(limit)
+        return f"{kind.capitalize()} file size {measured} exceeds the {allowed} limit."
     return None
 
 
@@ -163,7 +164,8 @@ def _sticker_problem(content: bytes) -> str | None:
     limit = STICKER_ANIMATED_LIMIT if animated else STICKER_STATIC_LIMIT
     if len(content) > limit:
         which = "Animated" if animated else "Static"
-        return f"{which} sticker size {_size(len(content))} exceeds the {_size(limit)} limit."
+        measured, allowed = human_size(len(content)), human_size(limit)
+        return f"{which} sticker size {measured} exceeds the {allowed} limit."
     return None
 
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
 
 Digits = Annotated[str, Meta(pattern=r"^[0-9]{5,20}$")]
+
+
+class ChannelSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """How the sandbox behaves for one channel; every field has the real platform's default.
+
+    ``link_cache``: ``seed`` follows the caching headers as the seed document describes;
+    ``fixed-10m`` is Meta's behaviour since September 2024 (every link reused for 10 minutes).
+    """
+
+    link_cache: Literal["seed", "fixed-10m"] = "seed"
 
 
 class Channel(msgspec.Struct, kw_only=True):
@@ -19,6 +29,7 @@ class Channel(msgspec.Struct, kw_only=True):
     api_key: str
     name: str
     created_at: float
+    settings: ChannelSettings = msgspec.field(default_factory=ChannelSettings)
 
 
 class ChannelCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -31,6 +42,14 @@ class ChannelCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         Annotated[str, Meta(min_length=8, max_length=128, pattern=r"^[\x21-\x7e]+$")] | None
     ) = None
     name: Annotated[str, Meta(max_length=128)] | None = None
+    settings: ChannelSettings | None = None
+
+
+class ChannelUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``PATCH /sandbox/channels/{id}``: the settings given replace those values only."""
+
+    name: Annotated[str, Meta(max_length=128)] | None = None
+    settings: dict[str, Any] | None = None
 
 
 class ChannelList(msgspec.Struct):
@@ -41,6 +60,25 @@ class MessageEvent(msgspec.Struct, kw_only=True, omit_defaults=True):
     status: str
     timestamp: float
     details: Any = None
+
+
+class MediaOutcome(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """How one media object of a message was obtained.
+
+    ``outcome``: ``fetched`` (from the origin), ``cache_hit``, ``revalidated`` (the origin
+    confirmed the cached copy: 304, or an unchanged validator) or ``failed``. ``joined``
+    marks a message that used a fetch another message had already started (single flight).
+    """
+
+    path: str
+    outcome: str
+    link: str | None = None
+    media_id: str | None = None
+    origin_status: int | None = None
+    elapsed_ms: float | None = None
+    reason: str | None = None
+    joined: bool = False
+    timestamp: float
 
 
 class StoredMessage(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -56,6 +94,7 @@ class StoredMessage(msgspec.Struct, kw_only=True, omit_defaults=True):
     payload: Any
     biz_opaque_callback_data: str | None = None
     events: list[MessageEvent] = msgspec.field(default_factory=list)
+    media: list[MediaOutcome] = msgspec.field(default_factory=list)
 
 
 class MessageList(msgspec.Struct):

@@ -6,14 +6,24 @@ import secrets
 import time
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from wabox.schema.sandbox import Channel, ChannelCreate
+from wabox.schema.sandbox import Channel, ChannelCreate, ChannelSettings
 from wabox.store.tables import channels
 from wabox.store.writer import Writer
 
 UNKNOWN_KEY_TTL = 2.0
+
+
+def _settings(stored: str) -> ChannelSettings:
+    """Stored settings may hold keys another wabox version wrote: dropped; defaults fill gaps."""
+    values = msgspec.json.decode(stored)
+    known = ChannelSettings.__struct_fields__
+    return msgspec.convert({k: v for k, v in values.items() if k in known}, ChannelSettings)
+
+
 UNKNOWN_KEYS_MAX = 10_000
 
 
@@ -39,6 +49,7 @@ def _row_to_channel(row: Any) -> Channel:
         api_key=row.api_key,
         name=row.name,
         created_at=row.created_at,
+        settings=_settings(row.settings),
     )
 
 
@@ -113,6 +124,7 @@ class ChannelRegistry:
             api_key=spec.api_key or new_api_key(),
             name=spec.name or "",
             created_at=time.time(),
+            settings=spec.settings or ChannelSettings(),
         )
         if channel.phone_number_id in self._by_id:
             raise ChannelConflict(f"phone_number_id {channel.phone_number_id} is already a channel")
@@ -142,7 +154,24 @@ class ChannelRegistry:
 
         await self._writer.run(write)
         self._forget(channel)
-        updated = Channel(**{**_channel_values(channel), "api_key": api_key})
+        updated = msgspec.structs.replace(channel, api_key=api_key)
+        self._remember(updated)
+        return updated
+
+    async def update(self, channel: Channel, **changes: Any) -> Channel:
+        """Replace some fields (``name``, ``settings``) of a channel."""
+        updated = msgspec.structs.replace(channel, **changes)
+        values = _channel_values(updated)
+
+        def write(connection: sa.Connection) -> None:
+            connection.execute(
+                sa.update(channels)
+                .where(channels.c.phone_number_id == channel.phone_number_id)
+                .values({name: values[name] for name in changes})
+            )
+
+        await self._writer.run(write)
+        self._forget(channel)
         self._remember(updated)
         return updated
 
@@ -174,4 +203,5 @@ def _channel_values(channel: Channel) -> dict[str, Any]:
         "api_key": channel.api_key,
         "name": channel.name,
         "created_at": channel.created_at,
+        "settings": msgspec.json.encode(channel.settings).decode(),
     }

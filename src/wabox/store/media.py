@@ -80,6 +80,7 @@ async def insert_media(
     filename: str | None,
     created_at: float,
     expires_at: float,
+    source: str = "upload",
 ) -> None:
     await database.writer.insert(
         (
@@ -95,6 +96,7 @@ async def insert_media(
                     "created_at": created_at,
                     "expires_at": expires_at,
                     "deleted": False,
+                    "source": source,
                 },
             ),
         )

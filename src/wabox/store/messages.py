@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import sqlalchemy as sa
 
-from wabox.schema.sandbox import MessageEvent, StoredMessage
-from wabox.store.tables import message_events, messages
+from wabox.schema.sandbox import MediaOutcome, MessageEvent, StoredMessage
+from wabox.store.tables import message_events, message_media, messages
 
 if TYPE_CHECKING:
     from wabox.store.database import Database
@@ -87,10 +87,31 @@ async def list_messages(
                         details=msgspec.json.decode(event.details) if event.details else None,
                     )
                 )
-    return [_stored(row, events[row.wamid]) for row in rows]
+        media: dict[str, list[MediaOutcome]] = {wamid: [] for wamid in wamids}
+        if wamids:
+            media_rows = await connection.execute(
+                sa.select(message_media)
+                .where(message_media.c.wamid.in_(wamids))
+                .order_by(message_media.c.id)
+            )
+            for item in media_rows:
+                media[item.wamid].append(
+                    MediaOutcome(
+                        path=item.path,
+                        outcome=item.outcome,
+                        link=item.link,
+                        media_id=item.media_id,
+                        origin_status=item.origin_status,
+                        elapsed_ms=item.elapsed_ms,
+                        reason=item.reason,
+                        joined=item.joined,
+                        timestamp=item.created_at,
+                    )
+                )
+    return [_stored(row, events[row.wamid], media[row.wamid]) for row in rows]
 
 
-def _stored(row: Any, events: list[MessageEvent]) -> StoredMessage:
+def _stored(row: Any, events: list[MessageEvent], media: list[MediaOutcome]) -> StoredMessage:
     return StoredMessage(
         wamid=row.wamid,
         channel=row.channel_id,
@@ -102,6 +123,7 @@ def _stored(row: Any, events: list[MessageEvent]) -> StoredMessage:
         payload=msgspec.json.decode(row.payload),
         biz_opaque_callback_data=row.biz_opaque_callback_data,
         events=events,
+        media=media,
     )
 
 

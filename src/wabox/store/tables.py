@@ -29,6 +29,8 @@ channels = sa.Table(
     sa.Column("api_key", sa.String(128), nullable=False, unique=True),
     sa.Column("name", sa.String(128), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    # ChannelSettings as JSON: later settings need no migration, unknown keys get defaults.
+    sa.Column("settings", sa.Text, nullable=False, server_default="{}"),
 )
 
 messages = sa.Table(
@@ -86,4 +88,51 @@ media = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),
     sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),
+    # upload (POST /media) or link (fetched for a message with a link).
+    sa.Column("source", sa.String(16), nullable=False, server_default="upload"),
+)
+
+# The seed's per-channel cache of fetched links, keyed by the exact URL string.
+link_cache = sa.Table(
+    "link_cache",
+    metadata,
+    sa.Column(
+        "channel_id",
+        sa.String(32),
+        sa.ForeignKey("channels.phone_number_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("url_key", sa.String(64), primary_key=True),  # sha256 of the URL: URLs are long
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("policy", sa.String(16), nullable=False),
+    sa.Column("media_id", sa.String(32), nullable=False),
+    sa.Column("fetched_at", sa.Float, nullable=False),
+    sa.Column("fresh_until", sa.Float, nullable=False),
+    sa.Column("revalidate", sa.String(24), nullable=True),
+    sa.Column("last_modified", sa.Text, nullable=True),
+    sa.Column("etag", sa.Text, nullable=True),
+)
+
+# How each media object of an outbound message was obtained (by link: fetched, cache hit,
+# revalidated, failed), with the origin's answer, for GET /sandbox/messages and the inbox.
+message_media = sa.Table(
+    "message_media",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column(
+        "wamid",
+        sa.String(128),
+        sa.ForeignKey("messages.wamid", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("path", sa.String(64), nullable=False),
+    sa.Column("link", sa.Text, nullable=True),
+    sa.Column("media_id", sa.String(32), nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("origin_status", sa.Integer, nullable=True),
+    sa.Column("elapsed_ms", sa.Float, nullable=True),
+    sa.Column("reason", sa.String(32), nullable=True),
+    sa.Column("joined", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.Float, nullable=False),
 )

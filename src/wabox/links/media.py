@@ -1,0 +1,223 @@
+"""Media for a link: from the channel's cache when its rule allows, else from the origin.
+
+One origin request serves every message that needs the same link at the same moment
+(single flight, per process). Fetched bytes become a media row (source ``link``) like an
+upload's, so the type rules, the inbox and retention treat them alike; the cache entry
+points at that row. Entries live in the database (shared by processes and restarts), and
+fresh ones are also remembered in memory, so a cache hit costs no query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import posixpath
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from prometheus_client import CollectorRegistry, Counter
+
+from wabox.links.cache import LinkCachePolicy, rule_for
+from wabox.links.fetcher import Fetched, Fetcher, LinkFailure
+from wabox.media.ingest import keep_blob
+from wabox.media.store import BlobStore
+from wabox.schema.sandbox import Channel
+from wabox.store.database import Database
+from wabox.store.links import CacheEntry, drop_cache_entry, get_cache_entry, put_cache_entry
+from wabox.store.media import MediaRow, get_live_media
+
+# Fresh entries remembered per process; cleared whole when full (the database keeps them).
+MAX_REMEMBERED = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Obtained:
+    media: MediaRow
+    outcome: str  # fetched | cache_hit | revalidated
+    origin_status: int | None = None
+    elapsed: float | None = None
+    joined: bool = False
+
+
+class LinkMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.cache = Counter(
+            "wabox_link_cache",
+            "Media links used by messages: hit, miss (fetched), revalidated, or joined "
+            "(used a fetch already in flight).",
+            ["result"],
+            registry=registry,
+        )
+        self.failures = Counter(
+            "wabox_link_failures",
+            "Failed media link fetches, by reason.",
+            ["reason"],
+            registry=registry,
+        )
+
+
+def _filename(url: str) -> str | None:
+    name = posixpath.basename(unquote(urlsplit(url).path))
+    return name or None
+
+
+class LinkMedia:
+    def __init__(
+        self,
+        database: Database,
+        blobs: BlobStore,
+        fetcher: Fetcher,
+        media_ttl: float,
+        metrics: LinkMetrics,
+    ) -> None:
+        self._database = database
+        self._blobs = blobs
+        self._fetcher = fetcher
+        self._media_ttl = media_ttl
+        self.metrics = metrics
+        self._fresh: dict[tuple[str, str], tuple[CacheEntry, MediaRow]] = {}
+        self._flights: dict[tuple[str, str, str], asyncio.Task[Obtained]] = {}
+
+    async def obtain(self, channel: Channel, url: str, kind: str) -> Obtained:
+        """The media row for ``url`` sent as ``kind``; raises ``LinkFailure``."""
+        channel_id = channel.phone_number_id
+        policy = channel.settings.link_cache
+        now = time.time()
+        remembered = self._fresh.get((channel_id, url))
+        if remembered is not None:
+            known, known_row = remembered
+            if known.policy == policy and now < known.fresh_until:
+                self.metrics.cache.labels("hit").inc()
+                return Obtained(known_row, "cache_hit")
+        entry = await get_cache_entry(self._database, channel_id, url)
+        if entry is not None and entry.policy != policy:
+            entry = None
+        if entry is not None and now < entry.fresh_until:
+            row = await get_live_media(self._database, channel_id, entry.media_id, now)
+            if row is not None:
+                self._remember(entry, row)
+                self.metrics.cache.labels("hit").inc()
+                return Obtained(row, "cache_hit")
+        key = (channel_id, url, kind)
+        flight = self._flights.get(key)
+        joined = flight is not None
+        if flight is None:
+            flight = asyncio.get_running_loop().create_task(
+                self._fetch(channel_id, url, kind, policy, entry)
+            )
+            self._flights[key] = flight
+            flight.add_done_callback(lambda done: self._landed(key, done))
+        try:
+            result = await asyncio.shield(flight)
+        except LinkFailure as failure:
+            self.metrics.failures.labels(failure.reason).inc()
+            raise
+        if joined:
+            self.metrics.cache.labels("joined").inc()
+            return dataclasses.replace(result, joined=True)
+        self.metrics.cache.labels("miss" if result.outcome == "fetched" else result.outcome).inc()
+        return result
+
+    def _landed(self, key: tuple[str, str, str], task: asyncio.Task[Obtained]) -> None:
+        if self._flights.get(key) is task:
+            del self._flights[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here, so a failure nobody waited for is not logged
+
+    async def close(self) -> None:
+        for task in list(self._flights.values()):
+            task.cancel()
+        await asyncio.gather(*self._flights.values(), return_exceptions=True)
+        await self._fetcher.close()
+
+    def _remember(self, entry: CacheEntry, row: MediaRow) -> None:
+        """Fresh entries only: a hit on them needs neither the database nor the origin."""
+        if entry.fresh_until <= time.time():
+            return
+        if len(self._fresh) >= MAX_REMEMBERED:
+            self._fresh.clear()
+        self._fresh[(entry.channel_id, entry.url)] = (entry, row)
+
+    async def _fetch(
+        self,
+        channel_id: str,
+        url: str,
+        kind: str,
+        policy: LinkCachePolicy,
+        entry: CacheEntry | None,
+    ) -> Obtained:
+        cached: MediaRow | None = None
+        validators: dict[str, str] = {}
+        if entry is not None and entry.revalidate is not None:
+            cached = await get_live_media(self._database, channel_id, entry.media_id, time.time())
+        if cached is not None and entry is not None:
+            if entry.revalidate == "if-modified-since" and entry.last_modified is not None:
+                validators["If-Modified-Since"] = entry.last_modified
+            elif entry.etag is not None:
+                validators["If-None-Match"] = entry.etag
+
+        def same(headers: Mapping[str, str]) -> bool:
+            """A 200 whose validator matches the cached copy's: the copy is current."""
+            assert entry is not None
+            if "If-Modified-Since" in validators:
+                return headers.get("last-modified") == entry.last_modified
+            return headers.get("etag") == entry.etag
+
+        fetched = await self._fetcher.fetch(
+            url, kind, self._blobs, validators=validators, same=same if validators else None
+        )
+        if fetched.unchanged and cached is not None and entry is not None:
+            if fetched.status == 200 and not rule_for(policy, fetched.headers).store:
+                await self._forget(channel_id, url)
+            return Obtained(cached, "revalidated", fetched.status, fetched.elapsed)
+        row = await self._keep(channel_id, url, fetched)
+        await self._store_rule(channel_id, url, policy, fetched, row)
+        return Obtained(row, "fetched", fetched.status, fetched.elapsed)
+
+    async def _keep(self, channel_id: str, url: str, fetched: Fetched) -> MediaRow:
+        assert fetched.writer is not None and fetched.blob is not None
+        assert fetched.mime_type is not None
+        try:
+            return await keep_blob(
+                self._database,
+                self._blobs,
+                fetched.writer,
+                fetched.blob,
+                channel_id=channel_id,
+                mime_type=fetched.mime_type,
+                filename=_filename(url),
+                ttl=self._media_ttl,
+                source="link",
+            )
+        except BaseException:
+            await fetched.writer.abort()
+            raise
+
+    async def _store_rule(
+        self, channel_id: str, url: str, policy: LinkCachePolicy, fetched: Fetched, row: MediaRow
+    ) -> None:
+        rule = rule_for(policy, fetched.headers)
+        if not rule.store:
+            await self._forget(channel_id, url)
+            return
+        now = time.time()
+        entry = CacheEntry(
+            channel_id=channel_id,
+            url=url,
+            policy=policy,
+            media_id=row.id,
+            fetched_at=now,
+            fresh_until=min(now + rule.fresh_for, row.expires_at),
+            revalidate=rule.revalidate,
+            last_modified=fetched.headers.get("last-modified"),
+            etag=fetched.headers.get("etag"),
+        )
+        await put_cache_entry(self._database, entry)
+        self._fresh.pop((channel_id, url), None)
+        self._remember(entry, row)
+
+    async def _forget(self, channel_id: str, url: str) -> None:
+        self._fresh.pop((channel_id, url), None)
+        await drop_cache_entry(self._database, channel_id, url)

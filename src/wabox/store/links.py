@@ -1,0 +1,99 @@
+"""The link cache's rows, and the per-message record of how media was obtained."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from wabox.store.tables import link_cache, message_media
+
+if TYPE_CHECKING:
+    from wabox.store.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntry:
+    """A cached link: the media row holding its bytes, and when it may be reused."""
+
+    channel_id: str
+    url: str
+    policy: str
+    media_id: str
+    fetched_at: float
+    fresh_until: float  # reusable without asking the origin until then
+    revalidate: str | None  # or reusable after a conditional request of this kind
+    last_modified: str | None
+    etag: str | None
+
+
+def url_key(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
+async def get_cache_entry(database: Database, channel_id: str, url: str) -> CacheEntry | None:
+    async with database.engine.connect() as connection:
+        row = (
+            await connection.execute(
+                sa.select(link_cache).where(
+                    link_cache.c.channel_id == channel_id, link_cache.c.url_key == url_key(url)
+                )
+            )
+        ).first()
+    if row is None or row.url != url:
+        return None
+    return CacheEntry(
+        channel_id=row.channel_id,
+        url=row.url,
+        policy=row.policy,
+        media_id=row.media_id,
+        fetched_at=row.fetched_at,
+        fresh_until=row.fresh_until,
+        revalidate=row.revalidate,
+        last_modified=row.last_modified,
+        etag=row.etag,
+    )
+
+
+async def put_cache_entry(database: Database, entry: CacheEntry) -> None:
+    """Insert or replace the entry for (channel, URL)."""
+    values = {**asdict(entry), "url_key": url_key(entry.url)}
+
+    def write(connection: sa.Connection) -> None:
+        _delete(connection, entry.channel_id, entry.url)
+        connection.execute(sa.insert(link_cache).values(values))
+
+    await database.writer.run(write)
+
+
+async def drop_cache_entry(database: Database, channel_id: str, url: str) -> None:
+    await database.writer.run(lambda connection: _delete(connection, channel_id, url))
+
+
+def _delete(connection: sa.Connection, channel_id: str, url: str) -> None:
+    connection.execute(
+        sa.delete(link_cache).where(
+            link_cache.c.channel_id == channel_id, link_cache.c.url_key == url_key(url)
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MediaOutcomeRow:
+    wamid: str
+    path: str
+    outcome: str
+    link: str | None = None
+    media_id: str | None = None
+    origin_status: int | None = None
+    elapsed_ms: float | None = None
+    reason: str | None = None
+    joined: bool = False
+
+
+async def record_media_outcome(database: Database, outcome: MediaOutcomeRow) -> None:
+    values = {**asdict(outcome), "created_at": time.time()}
+    await database.writer.insert(((message_media, values),))
