@@ -45,14 +45,15 @@ ADMIN_TOKEN = "bench-admin-token-000000000000"
 RECIPIENT = "16505551234"
 
 
-def message_body(media_id: str) -> str:
+def message_body(media_id: str | None = None, link: str | None = None) -> str:
+    image = {"id": media_id} if link is None else {"link": link}
     return json.dumps(
         {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": RECIPIENT,
             "type": "image",
-            "image": {"id": media_id},
+            "image": image,
         },
         separators=(",", ":"),
     )
@@ -180,9 +181,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def wabox_server(data_dir: Path, port: int, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def wabox_server(
+    data_dir: Path, port: int, log_path: Path, **settings: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``settings`` are extra ``WABOX_*`` variables; the caller's own ones are not inherited."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WABOX_")}
     env |= {"WABOX_API_KEY": API_KEY, "WABOX_ADMIN_TOKEN": ADMIN_TOKEN, "PYTHONUNBUFFERED": "1"}
+    env |= settings
     command = [
         sys.executable, "-m", "wabox", "serve",
         "--host", HOST, "--port", str(port), "--data-dir", str(data_dir),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import time
 
 import anyio
@@ -15,8 +17,9 @@ from tests.store.rows import accept
 from wabox.schema.sandbox import ChannelCreate
 from wabox.store.channels import ChannelConflict
 from wabox.store.database import MIGRATIONS, Database
+from wabox.store.links import MediaOutcomeRow, record_media_outcome
 from wabox.store.media import insert_media, media_is_live
-from wabox.store.messages import clear_messages, list_messages
+from wabox.store.messages import clear_messages, insert_accepted, list_messages
 from wabox.store.settings import get_setting, put_setting
 from wabox.store.tables import messages, metadata
 from wabox.store.writer import WriterClosed
@@ -160,3 +163,32 @@ async def test_close_commits_what_is_queued(database: Database) -> None:
     assert count == 50
     with pytest.raises(WriterClosed):
         await accept(database, channel.phone_number_id, 99)
+
+
+async def test_children_and_parents_share_a_batch_in_dependency_order(database: Database) -> None:
+    """A media outcome for an earlier message, queued before a message with its own outcome:
+    one batch, and the parents still go first (foreign keys hold on both engines)."""
+    channel = await database.channels.create(ChannelCreate())
+    first = await accept(database, channel.phone_number_id, 1)
+    batches_before = database.writer.batches
+    outcome = MediaOutcomeRow(wamid=first, path="image", outcome="fetched", link="https://x/a")
+    async with anyio.create_task_group() as group:
+        group.start_soon(record_media_outcome, database, outcome)
+        group.start_soon(
+            functools.partial(
+                insert_accepted,
+                database,
+                wamid="wamid.second",
+                channel_id=channel.phone_number_id,
+                recipient="16505551234",
+                type="image",
+                payload=b"{}",
+                biz_opaque_callback_data=None,
+                now=time.time(),
+                media=[dataclasses.replace(outcome, wamid="", outcome="cache_hit")],
+            )
+        )
+    assert database.writer.batches - batches_before == 1
+    found = {m.wamid: m for m in await list_messages(database, channel=channel.phone_number_id)}
+    assert [m.outcome for m in found[first].media] == ["fetched"]
+    assert [m.outcome for m in found["wamid.second"].media] == ["cache_hit"]

@@ -52,8 +52,10 @@ async def _send(request: Request, runtime: Runtime, channel: Channel) -> Respons
     message = decode_send_body(body)
     if isinstance(message, MarkRead):
         return json_response(SuccessResponse())
-    sent = await accept_message(runtime.database, channel, message, body)
-    runtime.media_checks.submit(channel, sent.messages[0].id, message)
+    settled = runtime.media_checks.settle_now(channel, message)
+    sent = await accept_message(runtime.database, channel, message, body, settled or ())
+    if settled is None:
+        runtime.media_checks.submit(channel, sent.messages[0].id, message)
     return json_response(sent)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
 from wabox.api.errors import InvalidParameter, MissingParameter, RecipientIsSender
@@ -33,6 +33,7 @@ from wabox.schema.messages import (
 from wabox.schema.sandbox import Channel
 from wabox.store import messages as message_rows
 from wabox.store.database import Database
+from wabox.store.links import MediaOutcomeRow
 from wabox.store.media import media_is_live
 
 _PHONE_NOISE = str.maketrans("", "", "+-() ")
@@ -208,9 +209,16 @@ def check_interactive(interactive: InteractiveObject) -> None:
 
 
 async def accept_message(
-    database: Database, channel: Channel, message: AnyMessage, raw_body: bytes
+    database: Database,
+    channel: Channel,
+    message: AnyMessage,
+    raw_body: bytes,
+    media: Sequence[MediaOutcomeRow] = (),
 ) -> SendResponse:
-    """Validate against the channel, commit the message, and answer like Meta (§1.4)."""
+    """Validate against the channel, commit the message, and answer like Meta (§1.4).
+
+    ``media``: outcomes already known (cache hits), committed with the message.
+    """
     wa_id = normalise_recipient(message.to)
     if wa_id == channel.display_phone_number:
         raise RecipientIsSender("Sender and recipient phone number is the same.")
@@ -234,6 +242,7 @@ async def accept_message(
         payload=raw_body,
         biz_opaque_callback_data=message.biz_opaque_callback_data,
         now=now,
+        media=media,
     )
     return SendResponse(
         messaging_product="whatsapp",

@@ -29,24 +29,12 @@ from wabox.store.media import MediaRow, get_live_media
 from wabox.store.messages import fail_message
 
 log = logging.getLogger("wabox.delivery")
-Target = tuple[str, str, bool]  # (kind, media ID, voice)
+Target = tuple[str, str, bool]  # (kind, media ID, voice): a verdict holds for all three
 
 
 def kind_of(path: str) -> str:
     """``image`` for ``image`` and for ``interactive['header']['image']``."""
     return path if "[" not in path else path.rsplit("['", 1)[1].rstrip("']")
-
-
-def media_by_id(message: AnyMessage) -> list[Target]:
-    """(kind, media ID, voice) for every media object sent by ID, headers included."""
-    voice = isinstance(message, AudioMessage) and bool(message.audio.voice)
-    return [
-        (kind_of(path), ref.id, voice) for path, ref in media_refs(message) if ref.id is not None
-    ]
-
-
-def has_link(message: AnyMessage) -> bool:
-    return any(ref.link is not None for _, ref in media_refs(message))
 
 
 # Enough verdicts for every media ID a busy sandbox sends; cleared whole when full.
@@ -69,12 +57,39 @@ class MediaChecks:
         self._tasks: set[asyncio.Task[None]] = set()
         self._passed: set[tuple[str, Target]] = set()
 
-    def submit(self, channel: Channel, wamid: str, message: AnyMessage) -> None:
+    def settle_now(self, channel: Channel, message: AnyMessage) -> list[MediaOutcomeRow] | None:
+        """The media outcomes of a message that needs no background work, else None.
+
+        That is every message whose media IDs already passed for their kind, and whose
+        links are fresh cache hits in this process with a passed verdict: the accept path
+        commits these outcomes with the message itself (``wamid`` left empty for it to fill).
+        """
         channel_id = channel.phone_number_id
-        if not has_link(message) and all(
-            (channel_id, t) in self._passed for t in media_by_id(message)
-        ):
-            return
+        voice = isinstance(message, AudioMessage) and bool(message.audio.voice)
+        outcomes = []
+        for path, ref in media_refs(message):
+            kind = kind_of(path)
+            if ref.link is not None:
+                hit = self._links.fresh_hit(channel, ref.link)
+                if hit is None or (channel_id, (kind, hit.media.id, voice)) not in self._passed:
+                    return None
+                outcomes.append(
+                    MediaOutcomeRow(
+                        wamid="",
+                        path=path,
+                        outcome=hit.outcome,
+                        link=ref.link,
+                        media_id=hit.media.id,
+                    )
+                )
+            elif ref.id is not None and (channel_id, (kind, ref.id, voice)) not in self._passed:
+                return None
+        if outcomes:
+            self._links.metrics.cache.labels("hit").inc(len(outcomes))
+        return outcomes
+
+    def submit(self, channel: Channel, wamid: str, message: AnyMessage) -> None:
+        """Check the message's media in the background (``settle_now`` said it must wait)."""
         task = asyncio.get_running_loop().create_task(self._check(channel, wamid, message))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

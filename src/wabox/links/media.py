@@ -85,12 +85,10 @@ class LinkMedia:
         channel_id = channel.phone_number_id
         policy = channel.settings.link_cache
         now = time.time()
-        remembered = self._fresh.get((channel_id, url))
-        if remembered is not None:
-            known, known_row = remembered
-            if known.policy == policy and now < known.fresh_until:
-                self.metrics.cache.labels("hit").inc()
-                return Obtained(known_row, "cache_hit")
+        hit = self.fresh_hit(channel, url)
+        if hit is not None:
+            self.metrics.cache.labels("hit").inc()
+            return hit
         entry = await get_cache_entry(self._database, channel_id, url)
         if entry is not None and entry.policy != policy:
             entry = None
@@ -119,6 +117,16 @@ class LinkMedia:
             return dataclasses.replace(result, joined=True)
         self.metrics.cache.labels("miss" if result.outcome == "fetched" else result.outcome).inc()
         return result
+
+    def fresh_hit(self, channel: Channel, url: str) -> Obtained | None:
+        """A hit this process can answer from memory, without waiting for anything."""
+        remembered = self._fresh.get((channel.phone_number_id, url))
+        if remembered is None:
+            return None
+        entry, row = remembered
+        if entry.policy != channel.settings.link_cache or time.time() >= entry.fresh_until:
+            return None
+        return Obtained(row, "cache_hit")
 
     def _landed(self, key: tuple[str, str, str], task: asyncio.Task[Obtained]) -> None:
         if self._flights.get(key) is task:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -12,6 +14,7 @@ from wabox.store.tables import message_events, message_media, messages
 
 if TYPE_CHECKING:
     from wabox.store.database import Database
+    from wabox.store.links import MediaOutcomeRow
 
 
 async def insert_accepted(
@@ -24,13 +27,18 @@ async def insert_accepted(
     payload: bytes,
     biz_opaque_callback_data: str | None,
     now: float,
+    media: Sequence[MediaOutcomeRow] = (),
 ) -> None:
-    """Store an accepted outbound message; returns once committed.
+    """Store an accepted outbound message, and media outcomes already known; returns once
+    committed.
 
     The row is its own first lifecycle event (state ``accepted`` at ``created_at``);
     ``message_events`` holds the transitions after it. One row per message keeps the
     accept path to one INSERT per batch.
     """
+    outcomes = tuple(
+        (message_media, {**asdict(outcome), "wamid": wamid, "created_at": now}) for outcome in media
+    )
     await database.writer.insert(
         (
             (
@@ -47,6 +55,7 @@ async def insert_accepted(
                     "created_at": now,
                 },
             ),
+            *outcomes,
         )
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -171,17 +172,22 @@ def settle(future: asyncio.Future[Any], exc: BaseException | None, result: Any =
 
 
 def group_rows(batch: list[Insert]) -> Groups:
-    """Merge the rows of a batch per table, keeping order.
+    """Merge the rows of a batch per table, parents before children.
 
-    Within one item rows keep their order (a parent row before its children); across items
-    the first table seen goes first, which holds the same dependency order for every item.
+    Within one item rows keep their order; the tables go in foreign-key dependency order,
+    so an item that adds children to an earlier item's parent (a media outcome recorded
+    after its message) and an item with both (a message with its outcomes) can share a batch.
     """
-    order: list[sa.Table] = []
     by_table: dict[sa.Table, list[dict[str, Any]]] = {}
     for item in batch:
         for table, row in item.rows:
-            if table not in by_table:
-                order.append(table)
-                by_table[table] = []
-            by_table[table].append(row)
-    return [(table, by_table[table]) for table in order]
+            by_table.setdefault(table, []).append(row)
+    if len(by_table) == 1:
+        return list(by_table.items())
+    rank = _dependency_rank(next(iter(by_table)).metadata)
+    return sorted(by_table.items(), key=lambda group: rank[group[0]])
+
+
+@functools.cache
+def _dependency_rank(metadata: sa.MetaData) -> dict[sa.Table, int]:
+    return {table: n for n, table in enumerate(metadata.sorted_tables)}
