@@ -241,6 +241,24 @@ def test_uncacheable_responses_are_fetched_every_time(
     assert all("if-modified-since" not in seen for seen in origin.seen(p))
 
 
+def test_the_sweeper_drops_cache_entries_that_cannot_be_used(
+    server: Server, origin: Origin, d360: httpx.Client
+) -> None:
+    kept = origin.serve(p := path(), jpeg(15), headers={**JPEG, "Cache-Control": "max-age=600"})
+    media_id = outcome(server, send(d360, "image", kept))["media_id"]
+    short = origin.serve(path(), jpeg(16), headers={**JPEG, "Cache-Control": "max-age=1"})
+    outcome(server, send(d360, "image", short))
+    time.sleep(1.1)
+    with server.admin() as admin:
+        assert admin.post(f"/sandbox/media/{media_id}/expire").status_code == 200
+        swept = admin.post("/sandbox/media/sweep").json()
+    assert swept["link_cache"] >= 2
+    again = outcome(server, send(d360, "image", kept))
+    assert (again["outcome"], again["state"]) == ("fetched", "accepted")
+    assert again["media_id"] != media_id
+    assert origin.count(p) == 2
+
+
 def test_the_cache_is_per_channel(server: Server, origin: Origin, d360: httpx.Client) -> None:
     link = origin.serve(p := path(), jpeg(10), headers={**JPEG, "Cache-Control": "max-age=600"})
     outcome(server, send(d360, "image", link))

@@ -77,7 +77,7 @@ class LinkMedia:
         self._fetcher = fetcher
         self._media_ttl = media_ttl
         self.metrics = metrics
-        self._fresh: dict[tuple[str, str], tuple[CacheEntry, MediaRow]] = {}
+        self._fresh: dict[tuple[str, str], tuple[CacheEntry, MediaRow, int]] = {}
         self._flights: dict[tuple[str, str, str], asyncio.Task[Obtained]] = {}
 
     async def obtain(self, channel: Channel, url: str, kind: str) -> Obtained:
@@ -123,8 +123,12 @@ class LinkMedia:
         remembered = self._fresh.get((channel.phone_number_id, url))
         if remembered is None:
             return None
-        entry, row = remembered
-        if entry.policy != channel.settings.link_cache or time.time() >= entry.fresh_until:
+        entry, row, generation = remembered
+        if (
+            entry.policy != channel.settings.link_cache
+            or time.time() >= entry.fresh_until
+            or generation != self._database.live_media.generation
+        ):
             return None
         return Obtained(row, "cache_hit")
 
@@ -146,7 +150,11 @@ class LinkMedia:
             return
         if len(self._fresh) >= MAX_REMEMBERED:
             self._fresh.clear()
-        self._fresh[(entry.channel_id, entry.url)] = (entry, row)
+        self._fresh[(entry.channel_id, entry.url)] = (
+            entry,
+            row,
+            self._database.live_media.generation,
+        )
 
     async def _fetch(
         self,

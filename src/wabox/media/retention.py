@@ -14,6 +14,7 @@ import time
 from wabox.media.store import BlobStore
 from wabox.schema.media import SweepResult
 from wabox.store.database import Database
+from wabox.store.links import remove_dead_cache_entries
 from wabox.store.media import blob_in_use, remove_dead_media
 
 log = logging.getLogger("wabox.media")
@@ -38,7 +39,8 @@ async def sweep(database: Database, blobs: BlobStore, now: float | None = None) 
         rows += removed
         for sha256 in shas:
             blobs_removed += await release_bytes(database, blobs, sha256, now)
-    return SweepResult(rows=rows, blobs=blobs_removed)
+    stale_links = await remove_dead_cache_entries(database, now)
+    return SweepResult(rows=rows, blobs=blobs_removed, link_cache=stale_links)
 
 
 async def run_sweeper(database: Database, blobs: BlobStore, interval: float) -> None:

@@ -23,7 +23,9 @@ class MediaUrl(msgspec.Struct, kw_only=True):
 
 
 class SweepResult(msgspec.Struct):
-    """What one retention sweep removed: media rows, and blobs no live media used."""
+    """What one retention sweep removed: media rows, blobs no live media used, and link
+    cache entries that can never be used again."""
 
     rows: int
     blobs: int
+    link_cache: int = 0

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from wabox.store.tables import link_cache, message_media
+from wabox.store.tables import link_cache, media, message_media
 
 if TYPE_CHECKING:
     from wabox.store.database import Database
@@ -71,6 +71,20 @@ async def put_cache_entry(database: Database, entry: CacheEntry) -> None:
 
 async def drop_cache_entry(database: Database, channel_id: str, url: str) -> None:
     await database.writer.run(lambda connection: _delete(connection, channel_id, url))
+
+
+async def remove_dead_cache_entries(database: Database, now: float) -> int:
+    """Entries whose media row is gone, or that are stale and have no way to revalidate."""
+
+    def write(connection: sa.Connection) -> int:
+        live = sa.select(media.c.id).where(media.c.deleted == sa.false(), media.c.expires_at > now)
+        dead = sa.or_(
+            link_cache.c.media_id.not_in(live),
+            sa.and_(link_cache.c.revalidate.is_(None), link_cache.c.fresh_until <= now),
+        )
+        return connection.execute(sa.delete(link_cache).where(dead)).rowcount
+
+    return await database.writer.run(write)
 
 
 def _delete(connection: sa.Connection, channel_id: str, url: str) -> None:

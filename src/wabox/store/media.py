@@ -27,6 +27,9 @@ class LiveMediaCache:
         self._ttl = ttl
         self._max_entries = max_entries
         self._entries: dict[tuple[str, str], tuple[float, float]] = {}
+        # Bumped whenever media dies early here (delete, expire-now); other caches built on
+        # "this media row is live" compare it to drop what they remember.
+        self.generation = 0
 
     def get(self, channel_id: str, media_id: str, now: float) -> bool:
         entry = self._entries.get((channel_id, media_id))
@@ -45,9 +48,11 @@ class LiveMediaCache:
 
     def forget(self, channel_id: str, media_id: str) -> None:
         self._entries.pop((channel_id, media_id), None)
+        self.generation += 1
 
     def clear(self) -> None:
         self._entries.clear()
+        self.generation += 1
 
 
 async def media_is_live(database: Database, channel_id: str, media_id: str, now: float) -> bool:
