@@ -12,7 +12,15 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
-from wabox.api import health, media, messages, openapi, sandbox
+from wabox.api import (
+    health,
+    media,
+    messages,
+    openapi,
+    sandbox,
+    sandbox_delivery,
+    webhook_config,
+)
 from wabox.api.errors import GraphError
 from wabox.api.http import handle_graph_error, handle_http_exception, handle_unexpected
 from wabox.config import Config
@@ -52,6 +60,8 @@ def routes() -> list[Route]:
         # 360dialog (D360-API-KEY)
         Route("/messages", messages.send_message_360dialog, methods=["POST"]),
         Route("/media", media.upload_media_360dialog, methods=["POST"]),
+        Route("/v1/configs/webhook", webhook_config.set_webhook, methods=["POST"]),
+        Route("/v1/configs/webhook", webhook_config.get_webhook, methods=["GET"]),
         Route("/{media_id:digits}", media.get_media_url_360dialog, methods=["GET"]),
         Route("/{media_id:digits}", media.delete_media_360dialog, methods=["DELETE"]),
         # Cloud API (Authorization: Bearer)
@@ -80,6 +90,23 @@ def routes() -> list[Route]:
         Route("/sandbox/channels/{phone_number_id}", sandbox.delete_channel, methods=["DELETE"]),
         Route("/sandbox/messages", sandbox.get_messages, methods=["GET"]),
         Route("/sandbox/messages", sandbox.delete_messages, methods=["DELETE"]),
+        Route("/sandbox/messages/{wamid}/read", sandbox_delivery.mark_read, methods=["POST"]),
+        Route("/sandbox/clock", sandbox_delivery.get_clock, methods=["GET"]),
+        Route("/sandbox/clock/advance", sandbox_delivery.advance_clock, methods=["POST"]),
+        Route("/sandbox/scenarios", sandbox_delivery.list_scenarios, methods=["GET"]),
+        Route("/sandbox/scenarios", sandbox_delivery.create_scenario, methods=["POST"]),
+        Route("/sandbox/scenarios", sandbox_delivery.delete_scenarios, methods=["DELETE"]),
+        Route(
+            "/sandbox/scenarios/{scenario_id}",
+            sandbox_delivery.delete_one_scenario,
+            methods=["DELETE"],
+        ),
+        Route("/sandbox/webhooks", sandbox_delivery.get_webhooks, methods=["GET"]),
+        Route(
+            "/sandbox/webhooks/{delivery_id:digits}/redeliver",
+            sandbox_delivery.redeliver_webhook,
+            methods=["POST"],
+        ),
         Route("/sandbox/media/sweep", sandbox.sweep_media, methods=["POST"]),
         Route(
             "/sandbox/media/{media_id:digits}/expire", sandbox.expire_media_now, methods=["POST"]

@@ -97,6 +97,30 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a whole media link fetch may take, redirects included.",
     ),
     Setting(
+        "clock",
+        "WABOX_CLOCK",
+        "real",
+        "`real`, or `virtual`: time moves only by `POST /sandbox/clock/advance` (for tests).",
+    ),
+    Setting(
+        "scenarios",
+        "WABOX_SCENARIOS",
+        "(none)",
+        "A TOML file of scenario rules per recipient, read at start (see `/sandbox/scenarios`).",
+    ),
+    Setting(
+        "webhook_timeout",
+        "WABOX_WEBHOOK_TIMEOUT",
+        "5",
+        "Seconds a webhook receiver has to answer 2xx before the delivery is retried.",
+    ),
+    Setting(
+        "webhook_retry_for",
+        "WABOX_WEBHOOK_RETRY_FOR",
+        "604800",
+        "Seconds a webhook is retried (with backoff) before it is dead (7 days, as Meta).",
+    ),
+    Setting(
         "max_body_bytes",
         "WABOX_MAX_BODY_BYTES",
         "1048576",
@@ -123,6 +147,10 @@ class Config:
     link_allow: str = ""
     link_connect_timeout: float = 5.0
     link_timeout: float = 20.0
+    clock: str = "real"
+    scenarios: Path | None = None
+    webhook_timeout: float = 5.0
+    webhook_retry_for: float = 7 * 86400.0
     max_body_bytes: int = 1_048_576
 
     @property
@@ -162,6 +190,6 @@ def _convert(kind: Any, raw: str, env: str) -> Any:
             return float(raw)
         except ValueError:
             raise ValueError(f"{env} must be a number, got {raw!r}") from None
-    if kind in ("Path", Path):
+    if kind in ("Path", Path, "Path | None"):
         return Path(raw)
     return raw

@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry
 
 from wabox.config import Config
+from wabox.delivery.clock import Clock
+from wabox.delivery.lifecycle import Lifecycle
 from wabox.delivery.media_checks import MediaChecks
+from wabox.delivery.scenarios import ScenarioBook, load_scenario_file
 from wabox.links.fetcher import Fetcher
 from wabox.links.guard import AddressGuard
 from wabox.links.media import LinkMedia, LinkMetrics
@@ -18,11 +21,15 @@ from wabox.media.retention import run_sweeper
 from wabox.media.store import BlobStore
 from wabox.schema.sandbox import Channel, ChannelCreate
 from wabox.store.database import Database
+from wabox.store.scenarios import stored_scenarios
 from wabox.store.settings import get_setting, put_setting
+from wabox.webhooks.dispatcher import Dispatcher
+from wabox.webhooks.payloads import status_payload
 
 ADMIN_TOKEN = "admin_token"
 URL_SECRET = "url_secret"
 DEFAULT_CHANNEL = "default_channel"
+VIRTUAL_NOW = "virtual_clock_now"
 
 
 @dataclass(slots=True)
@@ -36,22 +43,36 @@ class Runtime:
     upload_limiter: PerChannelLimit
     media_checks: MediaChecks
     metrics: CollectorRegistry
+    clock: Clock
+    scenarios: ScenarioBook
+    lifecycle: Lifecycle
+    dispatcher: Dispatcher
     workers: list[asyncio.Task[None]] = field(default_factory=list)
 
     def start_workers(self) -> None:
-        """Background work of this process: for now the media sweeper."""
-        self.workers.append(
-            asyncio.get_running_loop().create_task(
-                run_sweeper(self.database, self.blobs, self.config.sweep_interval),
+        """Background work of this process: the lifecycle, webhooks, the media sweeper."""
+        loop = asyncio.get_running_loop()
+        self.workers += [
+            loop.create_task(self.lifecycle.run(), name="wabox-lifecycle"),
+            loop.create_task(self.dispatcher.run(), name="wabox-webhooks"),
+            loop.create_task(
+                run_sweeper(self.database, self.blobs, self.config.sweep_interval, self.clock),
                 name="wabox-media-sweeper",
-            )
-        )
+            ),
+        ]
+
+    async def advance_clock(self, seconds: float) -> float:
+        """Move the virtual clock, persisted so a restart resumes at the same time."""
+        now = self.clock.advance(seconds)
+        await put_setting(self.database, VIRTUAL_NOW, repr(now))
+        return now
 
     async def close(self) -> None:
         for worker in self.workers:
             worker.cancel()
         await asyncio.gather(*self.workers, return_exceptions=True)
         await self.media_checks.close()
+        await self.dispatcher.close()
         await self.database.close()
 
 
@@ -76,11 +97,21 @@ async def open_runtime(config: Config) -> Runtime:
     except BaseException:
         await database.close()
         raise
+    clock = await _clock(database, config.clock)
     metrics = CollectorRegistry()
     fetcher = Fetcher(
         AddressGuard(config.link_allow), config.link_connect_timeout, config.link_timeout
     )
-    links = LinkMedia(database, blobs, fetcher, config.media_ttl, LinkMetrics(metrics))
+    links = LinkMedia(database, blobs, fetcher, config.media_ttl, LinkMetrics(metrics), clock)
+    scenarios = ScenarioBook(load_scenario_file(config.scenarios) if config.scenarios else [])
+    scenarios.replace_stored(await stored_scenarios(database))
+    lifecycle = Lifecycle(database, clock, scenarios, status_payload)
+    dispatcher = Dispatcher(
+        database, clock, retry_for=config.webhook_retry_for, timeout=config.webhook_timeout
+    )
+    lifecycle.on_webhooks = dispatcher.wake
+    media_checks = MediaChecks(database, blobs, links, lifecycle, clock)
+    lifecycle.on_recheck = media_checks.recheck
     return Runtime(
         config=config,
         database=database,
@@ -89,9 +120,24 @@ async def open_runtime(config: Config) -> Runtime:
         blobs=blobs,
         url_secret=bytes.fromhex(url_secret),
         upload_limiter=PerChannelLimit("media-upload", config.media_upload_rate),
-        media_checks=MediaChecks(database, blobs, links),
+        media_checks=media_checks,
         metrics=metrics,
+        clock=clock,
+        scenarios=scenarios,
+        lifecycle=lifecycle,
+        dispatcher=dispatcher,
     )
+
+
+async def _clock(database: Database, mode: str) -> Clock:
+    if mode == "real":
+        return Clock("real")
+    if mode != "virtual":
+        raise ValueError(f"WABOX_CLOCK must be real or virtual, got {mode!r}")
+    stored = await get_setting(database, VIRTUAL_NOW)
+    clock = Clock("virtual", float(stored) if stored is not None else None)
+    await put_setting(database, VIRTUAL_NOW, repr(clock.now()))
+    return clock
 
 
 async def _default_channel(database: Database, api_key: str | None) -> Channel:

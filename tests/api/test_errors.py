@@ -98,6 +98,9 @@ def test_catalogue_matches_the_spec_table() -> None:
         4: 400,
         100: 400,
         190: 401,
+        # Not in §4.3: Graph's answer to POST /{app-id}/subscriptions when the callback
+        # does not echo the challenge, "(#2200) Callback verification failed with …".
+        2200: 400,
         130429: 400,
         131000: 500,
         131008: 400,

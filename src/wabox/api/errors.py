@@ -12,6 +12,7 @@ workers raise and serialise the same errors the HTTP layer does.
 | InvalidParameter | 100 | 400 | Invalid parameter |
 | ObjectNotFound | 100 (subcode 33) | 400 | Unsupported request (object missing or not yours) |
 | TokenInvalid | 190 | 401 | Access token has expired |
+| CallbackVerificationFailed | 2200 | 400 | Callback verification failed |
 | ThroughputLimit | 130429 | 400 | Rate limit hit |
 | SomethingWentWrong | 131000 | 500 | Something went wrong |
 | MissingParameter | 131008 | 400 | Required parameter is missing |
@@ -38,7 +39,7 @@ import msgspec
 
 from wabox.schema.errors import ErrorBody, ErrorData, ErrorEnvelope, WebhookError
 
-ERROR_CODES_HREF = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
+ERROR_CODES_HREF = "/documentation/business-messaging/whatsapp/support/error-codes"  # §4.2
 
 
 def new_fbtrace_id() -> str:
@@ -145,6 +146,13 @@ class TokenInvalid(GraphError):
     @property
     def message(self) -> str:
         return self.details
+
+
+class CallbackVerificationFailed(GraphError):
+    """The webhook URL did not echo Meta's verification challenge."""
+
+    code, http_status, title = 2200, 400, "Callback verification failed"
+    details_in_message = True
 
 
 class ThroughputLimit(GraphError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -124,6 +123,7 @@ async def _upload(request: Request, runtime: Runtime, channel: Channel) -> Respo
             filename=filename,
             ttl=runtime.config.media_ttl,
             source="upload",
+            now=runtime.clock.now(),
         )
         writer = None
     except BlobTooLarge as exc:
@@ -179,7 +179,9 @@ async def _media_channel(request: Request, runtime: Runtime, dialect: Dialect) -
 
 async def _live_media(request: Request, runtime: Runtime, channel: Channel) -> MediaRow:
     media_id = request.path_params["media_id"]
-    row = await get_live_media(runtime.database, channel.phone_number_id, media_id, time.time())
+    row = await get_live_media(
+        runtime.database, channel.phone_number_id, media_id, runtime.clock.now()
+    )
     if row is None:
         raise ObjectNotFound.for_object(request.method, media_id)
     return row
@@ -189,7 +191,9 @@ async def _get_media_url(request: Request, dialect: Dialect) -> Response:
     runtime: Runtime = request.state.runtime
     channel = await _media_channel(request, runtime, dialect)
     row = await _live_media(request, runtime, channel)
-    query = signed_query(runtime.url_secret, row.id, runtime.config.media_url_ttl)
+    query = signed_query(
+        runtime.url_secret, row.id, runtime.config.media_url_ttl, runtime.clock.now()
+    )
     base = str(request.base_url).rstrip("/")
     return json_response(
         MediaUrl(
@@ -214,7 +218,7 @@ async def _delete_media(request: Request, dialect: Dialect) -> Response:
     runtime: Runtime = request.state.runtime
     channel = await _media_channel(request, runtime, dialect)
     media_id = request.path_params["media_id"]
-    now = time.time()
+    now = runtime.clock.now()
     sha256 = await delete_media(runtime.database, channel.phone_number_id, media_id, now)
     if sha256 is None:
         raise ObjectNotFound.for_object(request.method, media_id)
@@ -262,9 +266,10 @@ async def download_media(request: Request) -> Response:
     not_found = AttachmentNotFound(
         "The URL has expired or is not valid. Ask GET /{media_id} again."
     )
-    if not verify(runtime.url_secret, mid, ext, signature):
+    if not verify(runtime.url_secret, mid, ext, signature, runtime.clock.now()):
         raise not_found
-    row = await get_live_media(runtime.database, channel.phone_number_id, mid, time.time())
+    now = runtime.clock.now()
+    row = await get_live_media(runtime.database, channel.phone_number_id, mid, now)
     if row is None:
         raise not_found
     headers = {"Accept-Ranges": "bytes"}

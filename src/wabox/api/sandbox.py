@@ -5,8 +5,6 @@ Mailpit-style test powers: list what was sent, clear it, manage business numbers
 
 from __future__ import annotations
 
-import time
-
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,31 +21,35 @@ from wabox.schema.sandbox import (
     ChannelUpdate,
     Deleted,
     MessageList,
+    WebhookConfig,
 )
 from wabox.store.channels import ChannelConflict
 from wabox.store.media import expire_media
 from wabox.store.messages import clear_messages, list_messages
+from wabox.webhooks.verify import verify_callback
 
 _channel_create = msgspec.json.Decoder(ChannelCreate)
 _channel_update = msgspec.json.Decoder(ChannelUpdate)
 MAX_LIMIT = 1000
 
 
-def _admin(request: Request) -> Runtime:
+def admin_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.state.runtime
     require_admin(request, runtime)
     return runtime
 
 
 async def list_channels(request: Request) -> Response:
-    runtime = _admin(request)
+    runtime = admin_runtime(request)
     return json_response(ChannelList(channels=runtime.database.channels.all()))
 
 
 async def create_channel(request: Request) -> Response:
-    runtime = _admin(request)
+    runtime = admin_runtime(request)
     body = await read_json_body(request, runtime.config.max_body_bytes)
     spec = decode(_channel_create, body or b"{}")
+    if spec.settings is not None:
+        await verify_webhook(None, spec.settings.webhook)
     try:
         channel = await runtime.database.channels.create(spec)
     except ChannelConflict as exc:
@@ -57,7 +59,7 @@ async def create_channel(request: Request) -> Response:
 
 async def update_channel(request: Request) -> Response:
     """Change a channel's name or some of its settings; settings not named keep their value."""
-    runtime = _admin(request)
+    runtime = admin_runtime(request)
     phone_number_id = request.path_params["phone_number_id"]
     channel = runtime.database.channels.get(phone_number_id)
     if channel is None:
@@ -70,10 +72,21 @@ async def update_channel(request: Request) -> Response:
     if update.settings is not None:
         merged = {**msgspec.to_builtins(channel.settings), **update.settings}
         body = msgspec.json.encode({"settings": merged})
-        changes["settings"] = decode(_settings, body).settings
+        settings = decode(_settings, body).settings
+        await verify_webhook(channel.settings.webhook, settings.webhook)
+        changes["settings"] = settings
     if changes:
         channel = await runtime.database.channels.update(channel, **changes)
     return json_response(channel)
+
+
+async def verify_webhook(old: WebhookConfig | None, new: WebhookConfig | None) -> None:
+    """Meta's handshake, whenever a callback URL or its verify token is set or edited."""
+    if new is None or new.verify_token is None:
+        return
+    if old is not None and (old.url, old.verify_token) == (new.url, new.verify_token):
+        return
+    await verify_callback(new.url, new.verify_token)
 
 
 class _Settings(msgspec.Struct):
@@ -84,14 +97,14 @@ _settings = msgspec.json.Decoder(_Settings)  # errors then name the param "setti
 
 
 async def delete_channel(request: Request) -> Response:
-    runtime = _admin(request)
+    runtime = admin_runtime(request)
     phone_number_id = request.path_params["phone_number_id"]
     if not await runtime.database.channels.delete(phone_number_id):
         raise ObjectNotFound.for_object("delete", phone_number_id)
     return json_response({"success": True})
 
 
-def _limit(raw: str | None) -> int:
+def limit_param(raw: str | None) -> int:
     if raw is None:
         return 50
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
@@ -102,7 +115,7 @@ def _limit(raw: str | None) -> int:
 
 
 async def get_messages(request: Request) -> Response:
-    runtime = _admin(request)
+    runtime = admin_runtime(request)
     query = request.query_params
     to = query.get("to")
     found = await list_messages(
@@ -110,27 +123,27 @@ async def get_messages(request: Request) -> Response:
         channel=query.get("channel"),
         to="".join(ch for ch in to if ch.isdigit()) if to else None,
         type=query.get("type"),
-        limit=_limit(query.get("limit")),
+        limit=limit_param(query.get("limit")),
     )
     return json_response(MessageList(messages=found, count=len(found)))
 
 
 async def delete_messages(request: Request) -> Response:
-    runtime = _admin(request)
+    runtime = admin_runtime(request)
     deleted = await clear_messages(runtime.database, request.query_params.get("channel"))
     return json_response(Deleted(deleted=deleted))
 
 
 async def sweep_media(request: Request) -> Response:
     """Run the retention sweep now instead of waiting for the next one."""
-    runtime = _admin(request)
-    return json_response(await sweep(runtime.database, runtime.blobs))
+    runtime = admin_runtime(request)
+    return json_response(await sweep(runtime.database, runtime.blobs, runtime.clock.now()))
 
 
 async def expire_media_now(request: Request) -> Response:
     """Make one media ID expire now, as if 30 days had passed."""
-    runtime = _admin(request)
+    runtime = admin_runtime(request)
     media_id = request.path_params["media_id"]
-    if not await expire_media(runtime.database, media_id, time.time()):
+    if not await expire_media(runtime.database, media_id, runtime.clock.now()):
         raise ObjectNotFound.for_object("post", media_id)
     return json_response({"success": True})

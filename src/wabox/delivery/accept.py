@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
 from wabox.api.errors import InvalidParameter, MissingParameter, RecipientIsSender
+from wabox.delivery.lifecycle import CHECK_LEASE
 from wabox.schema.messages import (
     AnyMessage,
     AudioMessage,
@@ -213,16 +214,18 @@ async def accept_message(
     channel: Channel,
     message: AnyMessage,
     raw_body: bytes,
-    media: Sequence[MediaOutcomeRow] = (),
+    *,
+    now: float,
+    media: Sequence[MediaOutcomeRow] | None = (),
 ) -> SendResponse:
     """Validate against the channel, commit the message, and answer like Meta (§1.4).
 
-    ``media``: outcomes already known (cache hits), committed with the message.
+    ``media``: outcomes already known (cache hits), committed with the message; None when
+    its media must be checked first, so the message waits in the ``check`` step.
     """
     wa_id = normalise_recipient(message.to)
     if wa_id == channel.display_phone_number:
         raise RecipientIsSender("Sender and recipient phone number is the same.")
-    now = time.time()
     for path, ref in media_refs(message):
         media_id = check_media_ref(path, ref)
         if media_id is not None and not await media_is_live(
@@ -242,7 +245,9 @@ async def accept_message(
         payload=raw_body,
         biz_opaque_callback_data=message.biz_opaque_callback_data,
         now=now,
-        media=media,
+        media=media or (),
+        next_step="sent" if media is not None else "check",
+        due_at=now if media is not None else now + CHECK_LEASE,
     )
     return SendResponse(
         messaging_product="whatsapp",

@@ -13,10 +13,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import time
+
+import msgspec
 
 from wabox.api.errors import MediaUploadError
 from wabox.delivery.accept import media_refs
+from wabox.delivery.clock import Clock
+from wabox.delivery.lifecycle import Lifecycle
 from wabox.links.fetcher import LinkFailure
 from wabox.links.media import LinkMedia
 from wabox.media.inspect import SNIFF_BYTES, check, size_problem
@@ -24,11 +27,12 @@ from wabox.media.store import BlobStore
 from wabox.schema.messages import AnyMessage, AudioMessage
 from wabox.schema.sandbox import Channel
 from wabox.store.database import Database
+from wabox.store.lifecycle import DueMessage
 from wabox.store.links import MediaOutcomeRow, record_media_outcome
 from wabox.store.media import MediaRow, get_live_media
-from wabox.store.messages import fail_message
 
 log = logging.getLogger("wabox.delivery")
+_message = msgspec.json.Decoder(AnyMessage)
 Target = tuple[str, str, bool]  # (kind, media ID, voice): a verdict holds for all three
 
 
@@ -50,10 +54,19 @@ class MediaChecks:
     the link cache or the origin, ``LinkMedia``), whose verdict is then cached the same way.
     """
 
-    def __init__(self, database: Database, blobs: BlobStore, links: LinkMedia) -> None:
+    def __init__(
+        self,
+        database: Database,
+        blobs: BlobStore,
+        links: LinkMedia,
+        lifecycle: Lifecycle,
+        clock: Clock,
+    ) -> None:
         self._database = database
         self._blobs = blobs
         self._links = links
+        self._lifecycle = lifecycle
+        self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
         self._passed: set[tuple[str, Target]] = set()
 
@@ -94,6 +107,21 @@ class MediaChecks:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def recheck(self, channel: Channel, message: DueMessage) -> None:
+        """A check whose lease ran out (the process that ran it died): run it again."""
+        try:
+            decoded = _message.decode(message.payload)
+        except msgspec.ValidationError:
+            decoded = None
+        if decoded is None or not any(True for _ in media_refs(decoded)):
+            task = asyncio.get_running_loop().create_task(self._lifecycle.release(message.wamid))
+        else:
+            task = asyncio.get_running_loop().create_task(
+                self._check(channel, message.wamid, decoded)
+            )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
@@ -110,14 +138,15 @@ class MediaChecks:
                         return
                 elif ref.id is not None:
                     row = await get_live_media(
-                        self._database, channel.phone_number_id, ref.id, time.time()
+                        self._database, channel.phone_number_id, ref.id, self._clock.now()
                     )
                     problem = await self._verdict(channel.phone_number_id, row, kind, voice)
                     if problem is not None:
                         await self._fail(wamid, problem)
                         return
+            await self._lifecycle.release(wamid)
         except Exception:
-            log.exception("media check of %s failed", wamid)
+            log.exception("media check of %s failed; its lease will run out and retry it", wamid)
 
     async def _check_link(
         self, channel: Channel, wamid: str, path: str, link: str, kind: str, voice: bool
@@ -168,7 +197,7 @@ class MediaChecks:
     async def _fail(self, wamid: str, details: str) -> None:
         error = MediaUploadError(details)
         failure = {"code": error.code, "title": error.title, "details": error.details}
-        await fail_message(self._database, wamid, failure, time.time())
+        await self._lifecycle.fail(wamid, failure)
 
     async def _problem(self, row: MediaRow | None, kind: str, voice: bool) -> str | None:
         if row is None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import posixpath
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from prometheus_client import CollectorRegistry, Counter
 
+from wabox.delivery.clock import Clock
 from wabox.links.cache import LinkCachePolicy, rule_for
 from wabox.links.fetcher import Fetched, Fetcher, LinkFailure
 from wabox.media.ingest import keep_blob
@@ -71,12 +71,14 @@ class LinkMedia:
         fetcher: Fetcher,
         media_ttl: float,
         metrics: LinkMetrics,
+        clock: Clock,
     ) -> None:
         self._database = database
         self._blobs = blobs
         self._fetcher = fetcher
         self._media_ttl = media_ttl
         self.metrics = metrics
+        self._clock = clock
         self._fresh: dict[tuple[str, str], tuple[CacheEntry, MediaRow, int]] = {}
         self._flights: dict[tuple[str, str, str], asyncio.Task[Obtained]] = {}
 
@@ -84,7 +86,7 @@ class LinkMedia:
         """The media row for ``url`` sent as ``kind``; raises ``LinkFailure``."""
         channel_id = channel.phone_number_id
         policy = channel.settings.link_cache
-        now = time.time()
+        now = self._clock.now()
         hit = self.fresh_hit(channel, url)
         if hit is not None:
             self.metrics.cache.labels("hit").inc()
@@ -126,7 +128,7 @@ class LinkMedia:
         entry, row, generation = remembered
         if (
             entry.policy != channel.settings.link_cache
-            or time.time() >= entry.fresh_until
+            or self._clock.now() >= entry.fresh_until
             or generation != self._database.live_media.generation
         ):
             return None
@@ -146,7 +148,7 @@ class LinkMedia:
 
     def _remember(self, entry: CacheEntry, row: MediaRow) -> None:
         """Fresh entries only: a hit on them needs neither the database nor the origin."""
-        if entry.fresh_until <= time.time():
+        if entry.fresh_until <= self._clock.now():
             return
         if len(self._fresh) >= MAX_REMEMBERED:
             self._fresh.clear()
@@ -167,7 +169,9 @@ class LinkMedia:
         cached: MediaRow | None = None
         validators: dict[str, str] = {}
         if entry is not None and entry.revalidate is not None:
-            cached = await get_live_media(self._database, channel_id, entry.media_id, time.time())
+            cached = await get_live_media(
+                self._database, channel_id, entry.media_id, self._clock.now()
+            )
         if cached is not None and entry is not None:
             if entry.revalidate == "if-modified-since" and entry.last_modified is not None:
                 validators["If-Modified-Since"] = entry.last_modified
@@ -206,6 +210,7 @@ class LinkMedia:
                 filename=_filename(url),
                 ttl=self._media_ttl,
                 source="link",
+                now=self._clock.now(),
             )
         except BaseException:
             await fetched.writer.abort()
@@ -218,7 +223,7 @@ class LinkMedia:
         if not rule.store:
             await self._forget(channel_id, url)
             return
-        now = time.time()
+        now = self._clock.now()
         entry = CacheEntry(
             channel_id=channel_id,
             url=url,

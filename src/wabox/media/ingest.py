@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 
 from wabox.media.store import Blob, BlobStore, BlobWriter
 from wabox.store.database import Database
@@ -26,6 +25,7 @@ async def keep_blob(
     filename: str | None,
     ttl: float,
     source: str,
+    now: float,
 ) -> MediaRow:
     """Insert the media row, then move the bytes to their content key, under the key's lock.
 
@@ -33,7 +33,6 @@ async def keep_blob(
     checks for live rows, so it never removes bytes a new row already points at.
     """
     media_id = new_media_id()
-    now = time.time()
     async with blobs.holding(blob.sha256):
         await insert_media(
             database,

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 
+from wabox.delivery.clock import Clock
 from wabox.media.store import BlobStore
 from wabox.schema.media import SweepResult
 from wabox.store.database import Database
@@ -43,11 +44,12 @@ async def sweep(database: Database, blobs: BlobStore, now: float | None = None) 
     return SweepResult(rows=rows, blobs=blobs_removed, link_cache=stale_links)
 
 
-async def run_sweeper(database: Database, blobs: BlobStore, interval: float) -> None:
-    """Sweep every ``interval`` seconds until cancelled; a failed sweep is logged, not fatal."""
+async def run_sweeper(database: Database, blobs: BlobStore, interval: float, clock: Clock) -> None:
+    """Sweep every ``interval`` real seconds, at the clock's time, until cancelled; a failed
+    sweep is logged, not fatal."""
     while True:
         await asyncio.sleep(interval)
         try:
-            await sweep(database, blobs)
+            await sweep(database, blobs, clock.now())
         except Exception:
             log.exception("media sweep failed; trying again in %s s", interval)

@@ -10,14 +10,40 @@ from msgspec import Meta
 Digits = Annotated[str, Meta(pattern=r"^[0-9]{5,20}$")]
 
 
+Seconds = Annotated[float, Meta(ge=0, le=7 * 86400)]
+HeaderName = Annotated[str, Meta(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$")]
+
+
+class WebhookConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Where the channel's webhooks go.
+
+    ``headers`` are sent with every delivery (360dialog's custom headers). With
+    ``app_secret`` every POST carries ``X-Hub-Signature-256`` (Meta). With ``verify_token``
+    the URL must answer Meta's verification GET before it is accepted.
+    """
+
+    url: Annotated[str, Meta(pattern=r"^https?://[^\s]+$", max_length=2048)]
+    headers: dict[HeaderName, Annotated[str, Meta(max_length=4096)]] = msgspec.field(
+        default_factory=dict
+    )
+    verify_token: Annotated[str, Meta(max_length=256)] | None = None
+    app_secret: Annotated[str, Meta(max_length=256)] | None = None
+
+
 class ChannelSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """How the sandbox behaves for one channel; every field has the real platform's default.
 
     ``link_cache``: ``seed`` follows the caching headers as the seed document describes;
     ``fixed-10m`` is Meta's behaviour since September 2024 (every link reused for 10 minutes).
+    ``delivered_after``: seconds from ``sent`` to ``delivered``; ``read_after``: seconds
+    from ``delivered`` to ``read``, or null for "never by itself" (the inbox or
+    ``POST /sandbox/messages/{wamid}/read`` marks it read).
     """
 
     link_cache: Literal["seed", "fixed-10m"] = "seed"
+    delivered_after: Seconds = 0.1
+    read_after: Seconds | None = 1.0
+    webhook: WebhookConfig | None = None
 
 
 class Channel(msgspec.Struct, kw_only=True):
@@ -108,3 +134,41 @@ class Deleted(msgspec.Struct):
 
 class Health(msgspec.Struct):
     status: str
+
+
+class WebhookAttempt(msgspec.Struct, kw_only=True, omit_defaults=True):
+    at: float
+    url: str
+    latency_ms: float
+    http_status: int | None = None
+    error: str | None = None
+
+
+class WebhookDelivery(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One webhook in the outbox: ``pending`` (due or retrying), ``delivered`` or ``dead``."""
+
+    id: int
+    channel: str
+    event: str
+    state: str
+    created_at: float
+    payload: Any
+    message_id: str | None = None
+    attempts: list[WebhookAttempt] = msgspec.field(default_factory=list)
+    delivered_at: float | None = None
+    next_attempt_at: float | None = None
+    last_error: str | None = None
+
+
+class WebhookDeliveryList(msgspec.Struct):
+    deliveries: list[WebhookDelivery]
+    count: int
+
+
+class ClockState(msgspec.Struct):
+    mode: str
+    now: float
+
+
+class ClockAdvance(msgspec.Struct, forbid_unknown_fields=True):
+    seconds: Annotated[float, Meta(ge=0, le=400 * 86400)]

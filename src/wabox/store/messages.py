@@ -28,6 +28,8 @@ async def insert_accepted(
     biz_opaque_callback_data: str | None,
     now: float,
     media: Sequence[MediaOutcomeRow] = (),
+    next_step: str | None = "sent",
+    due_at: float | None = None,
 ) -> None:
     """Store an accepted outbound message, and media outcomes already known; returns once
     committed.
@@ -53,6 +55,8 @@ async def insert_accepted(
                     "payload": payload.decode(),
                     "biz_opaque_callback_data": biz_opaque_callback_data,
                     "created_at": now,
+                    "next_step": next_step,
+                    "due_at": now if due_at is None else due_at,
                 },
             ),
             *outcomes,
@@ -142,28 +146,5 @@ async def clear_messages(database: Database, channel: str | None = None) -> int:
         if channel is not None:
             query = query.where(messages.c.channel_id == channel)
         return connection.execute(query).rowcount
-
-    return await database.writer.run(write)
-
-
-async def fail_message(database: Database, wamid: str, error: dict[str, Any], now: float) -> bool:
-    """Mark a message failed with its error (code, title, details); False if already final."""
-
-    def write(connection: sa.Connection) -> bool:
-        changed = connection.execute(
-            sa.update(messages)
-            .where(messages.c.wamid == wamid, messages.c.state == "accepted")
-            .values(state="failed")
-        ).rowcount
-        if changed:
-            connection.execute(
-                sa.insert(message_events).values(
-                    wamid=wamid,
-                    status="failed",
-                    created_at=now,
-                    details=msgspec.json.encode(error).decode(),
-                )
-            )
-        return bool(changed)
 
     return await database.writer.run(write)

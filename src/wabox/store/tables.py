@@ -51,7 +51,17 @@ messages = sa.Table(
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("biz_opaque_callback_data", sa.Text, nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
+    # The lifecycle's work queue: the next step (check, sent, delivered, read) and when it
+    # is due. A claimed check is pushed into the future as a lease, so a crash retries it.
+    sa.Column("next_step", sa.String(16), nullable=True),
+    sa.Column("due_at", sa.Float, nullable=True),
     sa.Index("ix_messages_channel_id_id", "channel_id", "id"),
+    sa.Index(
+        "ix_messages_due_at",
+        "due_at",
+        sqlite_where=sa.text("due_at IS NOT NULL"),
+        postgresql_where=sa.text("due_at IS NOT NULL"),
+    ),
 )
 
 message_events = sa.Table(
@@ -134,5 +144,68 @@ message_media = sa.Table(
     sa.Column("elapsed_ms", sa.Float, nullable=True),
     sa.Column("reason", sa.String(32), nullable=True),
     sa.Column("joined", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# The webhook outbox: every status change enqueues its webhook in the same transaction.
+# The URL, headers and signature are taken from the channel when the POST is made.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column(
+        "channel_id",
+        sa.String(32),
+        sa.ForeignKey("channels.phone_number_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "wamid",
+        sa.String(128),
+        sa.ForeignKey("messages.wamid", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
+    sa.Column("event", sa.String(16), nullable=False),  # the status, or "message" (inbound)
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # pending | delivered | dead
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.Float, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("delivered_at", sa.Float, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Index(
+        "ix_webhook_deliveries_next_attempt_at",
+        "next_attempt_at",
+        sqlite_where=sa.text("state = 'pending'"),
+        postgresql_where=sa.text("state = 'pending'"),
+    ),
+    sa.Index("ix_webhook_deliveries_channel_id_id", "channel_id", "id"),
+)
+
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column(
+        "delivery_id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        sa.ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("http_status", sa.Integer, nullable=True),
+    sa.Column("latency_ms", sa.Float, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+)
+
+# Scenario rules set through the admin API (those from a TOML file live in memory).
+scenarios = sa.Table(
+    "scenarios",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("spec", sa.Text, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
 )

@@ -1,0 +1,58 @@
+"""The platform's time: real, or virtual so that tests of delays never sleep.
+
+Every timestamp the platform shows (message events, webhook ``timestamp``s, media expiry,
+download URL expiry, link cache freshness, retry schedules) comes from ``Clock.now``.
+The virtual clock starts at the wall time of the first start, moves only when
+``POST /sandbox/clock/advance`` says so, and is persisted so a restart resumes where it
+stood. Workers wait with ``sleep_until``; an advance wakes them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Literal
+
+ClockMode = Literal["real", "virtual"]
+
+
+class Clock:
+    def __init__(self, mode: ClockMode = "real", start: float | None = None) -> None:
+        self.mode = mode
+        self._now = time.time() if start is None else start
+        self._listeners: set[asyncio.Event] = set()
+
+    @property
+    def virtual(self) -> bool:
+        return self.mode == "virtual"
+
+    def now(self) -> float:
+        return self._now if self.virtual else time.time()
+
+    def advance(self, seconds: float) -> float:
+        """Move virtual time forward and wake every sleeper; returns the new time."""
+        if not self.virtual:
+            raise ValueError("the clock is real; start wabox with WABOX_CLOCK=virtual")
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        self._now += seconds
+        for event in self._listeners:
+            event.set()
+        return self._now
+
+    async def sleep_until(self, deadline: float | None, wake: asyncio.Event) -> None:
+        """Return at ``deadline`` (None: never by itself), when ``wake`` is set, or, for
+        the virtual clock, when time is advanced; ``wake`` is cleared on return."""
+        try:
+            if self.virtual:
+                self._listeners.add(wake)
+                if deadline is None or deadline > self._now:
+                    await wake.wait()
+                return
+            timeout = None if deadline is None else max(0.0, deadline - time.time())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout)
+        finally:
+            self._listeners.discard(wake)
+            wake.clear()

@@ -1,0 +1,243 @@
+"""The status machine: accepted → sent → delivered → read, or failed at any step.
+
+Each message row carries its next step and when it is due; one worker per process claims
+due rows in batches and writes each step with its event and its webhooks in one
+transaction (``store/lifecycle.py``). Timing comes from the channel's settings
+(``delivered_after`` after ``sent``, ``read_after`` after ``delivered``, or never) and
+scenario rules may change the path. Media checks and link fetches run before ``sent``:
+a message with media to check waits in the ``check`` step with a lease, so a crash
+during the check makes it due again, and a restarted process checks it once more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import msgspec
+
+from wabox.api.errors import Undeliverable, catalogue
+from wabox.delivery.clock import Clock
+from wabox.delivery.scenarios import ScenarioBook
+from wabox.schema.sandbox import Channel
+from wabox.schema.scenarios import Scenario
+from wabox.store.database import Database
+from wabox.store.lifecycle import (
+    DueMessage,
+    Step,
+    advance_due,
+    next_due_at,
+    release_checked,
+    schedule_read,
+    take_message,
+    write_steps,
+)
+
+log = logging.getLogger("wabox.lifecycle")
+
+CHECK_LEASE = 60.0  # seconds a media check may take before another try is due
+BATCH = 500
+_TITLES = {cls.code: cls.title for cls in catalogue() if cls.code >= 130000}
+
+
+def error_details(code: int, details: str, title: str | None = None) -> dict[str, Any]:
+    return {"code": code, "title": title or _TITLES.get(code, "Message failed"), "details": details}
+
+
+class Lifecycle:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        scenarios: ScenarioBook,
+        build: Callable[..., bytes],
+    ) -> None:
+        self._database = database
+        self._clock = clock
+        self._scenarios = scenarios
+        self._build = build
+        self._wake = asyncio.Event()
+        self.on_webhooks: Callable[[], None] = lambda: None
+        self.on_recheck: Callable[[Channel, DueMessage], None] = lambda channel, message: None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Advance due messages until cancelled; an error is logged and retried."""
+        while True:
+            try:
+                steps = await self._database.writer.run(
+                    functools.partial(
+                        advance_due, now=self._clock.now(), limit=BATCH, plan=self._plan
+                    )
+                )
+                self._after(steps)
+                if len(steps) == BATCH:
+                    continue
+                await self._clock.sleep_until(await next_due_at(self._database), self._wake)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("lifecycle step failed; retrying in 1 s")
+                await asyncio.sleep(1)
+
+    def _after(self, steps: Sequence[Step]) -> None:
+        if any(step.webhooks for step in steps):
+            self.on_webhooks()
+        for step in steps:
+            if step.recheck:
+                channel = self._database.channels.get(step.message.channel_id)
+                if channel is not None:
+                    self.on_recheck(channel, step.message)
+
+    async def release(self, wamid: str) -> None:
+        """The message's media passed its checks: send it."""
+        if await release_checked(self._database, wamid, self._clock.now()):
+            self.wake()
+
+    async def mark_read(self, wamid: str) -> bool:
+        """The customer read the message (the inbox, or the sandbox API)."""
+        found = await schedule_read(self._database, wamid, self._clock.now())
+        if found:
+            self.wake()
+        return found
+
+    async def fail(self, wamid: str, error: dict[str, Any]) -> bool:
+        """Fail a message that is not sent yet (media checks, link fetches)."""
+        now = self._clock.now()
+
+        def write(connection: Any) -> bool:
+            message = take_message(connection, wamid, ("accepted",))
+            if message is None:
+                return False
+            channel = self._database.channels.get(message.channel_id)
+            if channel is None:
+                return False
+            write_steps(connection, [self._failed(message, channel, now, error)], now)
+            return True
+
+        failed = bool(await self._database.writer.run(write))
+        if failed:
+            self.on_webhooks()
+        return failed
+
+    # --- planning (runs inside the claiming transaction) ----------------------------------
+
+    def _plan(self, rows: Sequence[DueMessage], now: float) -> list[Step]:
+        steps = []
+        for message in rows:
+            channel = self._database.channels.get(message.channel_id)
+            if channel is None:  # deleted: its rows go with it
+                steps.append(Step(message, message.state))
+                continue
+            scenario = self._scenarios.match(message.channel_id, message.recipient)
+            steps.append(self._step(message, channel, scenario, now))
+        return steps
+
+    def _step(
+        self, message: DueMessage, channel: Channel, scenario: Scenario | None, now: float
+    ) -> Step:
+        settings = channel.settings
+        if message.next_step == "check":
+            return Step(message, message.state, "check", now + CHECK_LEASE, recheck=True)
+        if message.next_step == "sent":
+            if scenario is not None and scenario.not_on_whatsapp:
+                error = error_details(
+                    Undeliverable.code,
+                    "Message Undeliverable: the recipient is not on WhatsApp (wabox scenario).",
+                )
+                return self._failed(message, channel, now, error, scenario)
+            if scenario is not None and scenario.fail and scenario.fail.after == "accepted":
+                return self._failed(message, channel, now, _scenario_error(scenario), scenario)
+            delay = settings.delivered_after
+            if scenario is not None and scenario.delivered_after is not None:
+                delay = scenario.delivered_after
+            step = Step(message, "sent", "delivered", now + delay)
+            self._record(step, channel, "sent", now, scenario, with_pricing=True)
+            return step
+        if message.next_step == "delivered":
+            if scenario is not None and scenario.fail and scenario.fail.after == "sent":
+                return self._failed(message, channel, now, _scenario_error(scenario), scenario)
+            read_after = None if scenario and scenario.never_read else settings.read_after
+            if scenario is not None and scenario.out_of_order and read_after is not None:
+                step = Step(message, "read")
+                step.events.append(("delivered", now, None))
+                self._record(step, channel, "read", now, scenario)
+                step.webhooks.extend(
+                    self._webhooks(message, channel, "delivered", now, scenario, True, None)
+                )
+                return step
+            step = Step(message, "delivered")
+            if read_after is not None:
+                step.next_step, step.due_at = "read", now + read_after
+            self._record(step, channel, "delivered", now, scenario, with_pricing=True)
+            return step
+        if message.next_step == "read":
+            step = Step(message, "read")
+            self._record(step, channel, "read", now, scenario)
+            return step
+        return Step(message, message.state)  # nothing known to do: take it off the queue
+
+    def _failed(
+        self,
+        message: DueMessage,
+        channel: Channel,
+        now: float,
+        error: dict[str, Any],
+        scenario: Scenario | None = None,
+    ) -> Step:
+        step = Step(message, "failed")
+        step.events.append(("failed", now, msgspec.json.encode(error).decode()))
+        step.webhooks.extend(
+            self._webhooks(message, channel, "failed", now, scenario, False, error)
+        )
+        return step
+
+    def _record(
+        self,
+        step: Step,
+        channel: Channel,
+        status: str,
+        now: float,
+        scenario: Scenario | None,
+        with_pricing: bool = False,
+    ) -> None:
+        step.events.append((status, now, None))
+        step.webhooks.extend(
+            self._webhooks(step.message, channel, status, now, scenario, with_pricing, None)
+        )
+
+    def _webhooks(
+        self,
+        message: DueMessage,
+        channel: Channel,
+        status: str,
+        now: float,
+        scenario: Scenario | None,
+        with_pricing: bool,
+        error: dict[str, Any] | None,
+    ) -> list[tuple[str, bytes]]:
+        if channel.settings.webhook is None:
+            return []
+        payload = self._build(
+            channel,
+            wamid=message.wamid,
+            status=status,
+            timestamp=now,
+            recipient=message.recipient,
+            message_type=message.type,
+            biz_opaque_callback_data=message.biz_opaque_callback_data,
+            with_pricing=with_pricing,
+            error=error,
+        )
+        copies = 2 if scenario is not None and scenario.duplicate_webhooks else 1
+        return [(status, payload)] * copies
+
+
+def _scenario_error(scenario: Scenario) -> dict[str, Any]:
+    assert scenario.fail is not None
+    return error_details(scenario.fail.code, scenario.fail.details, scenario.fail.title)

@@ -1,0 +1,70 @@
+"""Webhook payloads, exactly as Meta sends them (wire-facts §5.1, §5.3, §4.2), and
+360dialog's webhook configuration bodies (§5.7).
+
+In payloads all ids and timestamps are strings; optional members are left out, never null.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from wabox.schema.errors import WebhookError
+from wabox.schema.sandbox import HeaderName
+
+
+class Metadata(msgspec.Struct, kw_only=True):
+    display_phone_number: str
+    phone_number_id: str
+
+
+class Pricing(msgspec.Struct, kw_only=True):
+    billable: bool
+    pricing_model: str = "PMP"
+    type: Literal["regular", "free_customer_service", "free_entry_point"]
+    category: str
+
+
+class Status(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: str
+    status: Literal["sent", "delivered", "read", "failed", "played"]
+    timestamp: str
+    recipient_id: str
+    biz_opaque_callback_data: str | None = None
+    pricing: Pricing | None = None
+    errors: list[WebhookError] | None = None
+
+
+class Value(msgspec.Struct, kw_only=True, omit_defaults=True):
+    messaging_product: str = "whatsapp"
+    metadata: Metadata
+    statuses: list[Status] | None = None
+
+
+class Change(msgspec.Struct, kw_only=True):
+    value: Value
+    field: str = "messages"
+
+
+class Entry(msgspec.Struct, kw_only=True):
+    id: str
+    changes: list[Change]
+
+
+class Envelope(msgspec.Struct, kw_only=True):
+    object: str = "whatsapp_business_account"
+    entry: list[Entry]
+
+
+class WebhookConfigBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    url: Annotated[str, Meta(pattern=r"^https?://[^\s]+$", max_length=2048)]
+    headers: dict[HeaderName, Annotated[str, Meta(max_length=4096)]] = msgspec.field(
+        default_factory=dict
+    )
+
+
+class WebhookConfigAnswer(msgspec.Struct, kw_only=True):
+    url: str | None
+    headers: dict[str, str]

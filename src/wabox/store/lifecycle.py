@@ -1,0 +1,163 @@
+"""The lifecycle's queries: claim due messages, write their steps with their webhooks.
+
+A step's state change, its event and its webhooks (the outbox rows) are written in one
+transaction, so a crash loses none of them and never sends a webhook for a change that
+did not happen. On PostgreSQL due rows are claimed with ``FOR UPDATE SKIP LOCKED``, so
+several processes share the work without doing a step twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from wabox.store.tables import message_events, messages, webhook_deliveries
+
+if TYPE_CHECKING:
+    from wabox.store.database import Database
+
+FINAL_STATES = ("failed", "read")
+
+
+@dataclass(frozen=True, slots=True)
+class DueMessage:
+    wamid: str
+    channel_id: str
+    recipient: str
+    type: str
+    state: str
+    next_step: str | None
+    biz_opaque_callback_data: str | None
+    payload: str
+
+
+@dataclass(slots=True)
+class Step:
+    """What one message's step writes: its new state and next step, events and webhooks."""
+
+    message: DueMessage
+    state: str
+    next_step: str | None = None
+    due_at: float | None = None
+    events: list[tuple[str, float, str | None]] = field(default_factory=list)
+    webhooks: list[tuple[str, bytes]] = field(default_factory=list)  # (event, payload)
+    recheck: bool = False  # a media check whose lease ran out: run it again
+
+
+Plan = Callable[[Sequence[DueMessage], float], list[Step]]
+
+_COLUMNS = (
+    messages.c.wamid,
+    messages.c.channel_id,
+    messages.c.recipient,
+    messages.c.type,
+    messages.c.state,
+    messages.c.next_step,
+    messages.c.biz_opaque_callback_data,
+    messages.c.payload,
+)
+
+
+def _due(row: Any) -> DueMessage:
+    return DueMessage(*row)
+
+
+def advance_due(connection: sa.Connection, now: float, limit: int, plan: Plan) -> list[Step]:
+    """Claim up to ``limit`` messages whose next step is due, plan and write their steps."""
+    query = (
+        sa.select(*_COLUMNS)
+        .where(messages.c.due_at <= now)
+        .order_by(messages.c.due_at)
+        .limit(limit)
+    )
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = [_due(row) for row in connection.execute(query)]
+    if not rows:
+        return []
+    steps = plan(rows, now)
+    write_steps(connection, steps, now)
+    return steps
+
+
+def write_steps(connection: sa.Connection, steps: Sequence[Step], now: float) -> None:
+    if not steps:
+        return
+    connection.execute(
+        sa.update(messages)
+        .where(messages.c.wamid == sa.bindparam("w"))
+        .values(state=sa.bindparam("s"), next_step=sa.bindparam("n"), due_at=sa.bindparam("d")),
+        [
+            {"w": step.message.wamid, "s": step.state, "n": step.next_step, "d": step.due_at}
+            for step in steps
+        ],
+    )
+    events = [
+        {"wamid": step.message.wamid, "status": status, "created_at": at, "details": details}
+        for step in steps
+        for status, at, details in step.events
+    ]
+    if events:
+        connection.execute(sa.insert(message_events), events)
+    deliveries = [
+        {
+            "channel_id": step.message.channel_id,
+            "wamid": step.message.wamid,
+            "event": event,
+            "payload": payload.decode(),
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for step in steps
+        for event, payload in step.webhooks
+    ]
+    if deliveries:
+        connection.execute(sa.insert(webhook_deliveries), deliveries)
+
+
+def take_message(connection: sa.Connection, wamid: str, states: Sequence[str]) -> DueMessage | None:
+    """The message, locked for this transaction, if it is in one of ``states``."""
+    query = sa.select(*_COLUMNS).where(messages.c.wamid == wamid, messages.c.state.in_(states))
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = connection.execute(query).first()
+    return None if row is None else _due(row)
+
+
+async def release_checked(database: Database, wamid: str, now: float) -> bool:
+    """The media passed: the message may be sent now."""
+
+    def write(connection: sa.Connection) -> int:
+        return connection.execute(
+            sa.update(messages)
+            .where(messages.c.wamid == wamid, messages.c.next_step == "check")
+            .values(next_step="sent", due_at=now)
+        ).rowcount
+
+    return bool(await database.writer.run(write))
+
+
+async def schedule_read(database: Database, wamid: str, now: float) -> bool:
+    """Make ``read`` the next step, now (the sandbox's "the customer opened it")."""
+
+    def write(connection: sa.Connection) -> int:
+        return connection.execute(
+            sa.update(messages)
+            .where(messages.c.wamid == wamid, messages.c.state.in_(("sent", "delivered")))
+            .values(next_step="read", due_at=now)
+        ).rowcount
+
+    return bool(await database.writer.run(write))
+
+
+async def next_due_at(database: Database) -> float | None:
+    async with database.engine.connect() as connection:
+        found = await connection.scalar(
+            sa.select(sa.func.min(messages.c.due_at)).where(messages.c.due_at.is_not(None))
+        )
+    return None if found is None else float(found)

@@ -1,0 +1,217 @@
+"""The webhook outbox's queries: claim deliveries in order, record attempts, the log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import sqlalchemy as sa
+
+from wabox.schema.sandbox import WebhookAttempt, WebhookDelivery
+from wabox.store.tables import webhook_attempts, webhook_deliveries
+
+if TYPE_CHECKING:
+    from wabox.store.database import Database
+
+LEASE = 30.0  # a claimed delivery is not claimed again for this long (> the POST timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    channel_id: str
+    wamid: str | None
+    payload: str
+    attempts: int
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One POST's result; ``next_attempt_at`` None with ``delivered`` False means dead."""
+
+    id: int
+    at: float
+    url: str
+    http_status: int | None
+    latency_ms: float
+    error: str | None
+    delivered: bool
+    next_attempt_at: float | None
+
+
+def _earlier_pending() -> sa.ColumnElement[bool]:
+    """Per message, a delivery waits until every earlier one is acknowledged (or dead)."""
+    earlier = webhook_deliveries.alias("earlier")
+    return sa.or_(
+        webhook_deliveries.c.wamid.is_(None),
+        ~sa.exists().where(
+            earlier.c.wamid == webhook_deliveries.c.wamid,
+            earlier.c.state == "pending",
+            earlier.c.id < webhook_deliveries.c.id,
+        ),
+    )
+
+
+def claim(connection: sa.Connection, now: float, capacity: dict[str, int]) -> list[Claimed]:
+    """Due deliveries, at most ``capacity[channel]`` per channel (None key: any other)."""
+    due = sa.and_(
+        webhook_deliveries.c.state == "pending", webhook_deliveries.c.next_attempt_at <= now
+    )
+    channels = connection.execute(sa.select(webhook_deliveries.c.channel_id).where(due).distinct())
+    claimed: list[Claimed] = []
+    for (channel_id,) in channels:
+        room = capacity.get(channel_id, capacity.get("", 0))
+        if room <= 0:
+            continue
+        query = (
+            sa.select(
+                webhook_deliveries.c.id,
+                webhook_deliveries.c.channel_id,
+                webhook_deliveries.c.wamid,
+                webhook_deliveries.c.payload,
+                webhook_deliveries.c.attempts,
+                webhook_deliveries.c.created_at,
+            )
+            .where(due, webhook_deliveries.c.channel_id == channel_id, _earlier_pending())
+            .order_by(webhook_deliveries.c.id)
+            .limit(room)
+        )
+        if connection.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=webhook_deliveries)
+        rows = [Claimed(*row) for row in connection.execute(query)]
+        if rows:
+            connection.execute(
+                sa.update(webhook_deliveries)
+                .where(webhook_deliveries.c.id.in_([row.id for row in rows]))
+                .values(next_attempt_at=now + LEASE)
+            )
+            claimed.extend(rows)
+    return claimed
+
+
+def record(connection: sa.Connection, outcomes: Sequence[Outcome]) -> None:
+    connection.execute(
+        sa.insert(webhook_attempts),
+        [
+            {
+                "delivery_id": o.id,
+                "at": o.at,
+                "url": o.url,
+                "http_status": o.http_status,
+                "latency_ms": o.latency_ms,
+                "error": o.error,
+            }
+            for o in outcomes
+        ],
+    )
+    connection.execute(
+        sa.update(webhook_deliveries)
+        .where(webhook_deliveries.c.id == sa.bindparam("i"))
+        .values(
+            state=sa.bindparam("s"),
+            attempts=webhook_deliveries.c.attempts + 1,
+            next_attempt_at=sa.bindparam("n"),
+            delivered_at=sa.bindparam("d"),
+            last_error=sa.bindparam("e"),
+        ),
+        [
+            {
+                "i": o.id,
+                "s": "delivered" if o.delivered else "pending" if o.next_attempt_at else "dead",
+                "n": None if o.delivered else o.next_attempt_at,
+                "d": o.at if o.delivered else None,
+                "e": None if o.delivered else o.error or f"HTTP {o.http_status}",
+            }
+            for o in outcomes
+        ],
+    )
+
+
+def release(connection: sa.Connection, ids: Sequence[int], now: float) -> None:
+    """Give claimed deliveries back (a clean shutdown), so they are due at once again."""
+    if ids:
+        connection.execute(
+            sa.update(webhook_deliveries)
+            .where(webhook_deliveries.c.id.in_(list(ids)), webhook_deliveries.c.state == "pending")
+            .values(next_attempt_at=now)
+        )
+
+
+async def next_attempt_after(database: Database, now: float) -> float | None:
+    """When a pending webhook next becomes due (those due already wait for an event)."""
+    async with database.engine.connect() as connection:
+        found = await connection.scalar(
+            sa.select(sa.func.min(webhook_deliveries.c.next_attempt_at)).where(
+                webhook_deliveries.c.state == "pending",
+                webhook_deliveries.c.next_attempt_at > now,
+            )
+        )
+    return None if found is None else float(found)
+
+
+async def redeliver(database: Database, delivery_id: int, now: float) -> bool:
+    def write(connection: sa.Connection) -> int:
+        return connection.execute(
+            sa.update(webhook_deliveries)
+            .where(webhook_deliveries.c.id == delivery_id)
+            .values(state="pending", next_attempt_at=now, delivered_at=None)
+        ).rowcount
+
+    return bool(await database.writer.run(write))
+
+
+async def list_deliveries(
+    database: Database,
+    *,
+    channel: str | None = None,
+    wamid: str | None = None,
+    state: str | None = None,
+    limit: int = 50,
+) -> list[WebhookDelivery]:
+    """Newest first, each with its attempts."""
+    query = sa.select(webhook_deliveries).order_by(webhook_deliveries.c.id.desc()).limit(limit)
+    if channel is not None:
+        query = query.where(webhook_deliveries.c.channel_id == channel)
+    if wamid is not None:
+        query = query.where(webhook_deliveries.c.wamid == wamid)
+    if state is not None:
+        query = query.where(webhook_deliveries.c.state == state)
+    async with database.engine.connect() as connection:
+        rows = (await connection.execute(query)).all()
+        attempts: dict[int, list[WebhookAttempt]] = {row.id: [] for row in rows}
+        if rows:
+            found = await connection.execute(
+                sa.select(webhook_attempts)
+                .where(webhook_attempts.c.delivery_id.in_(list(attempts)))
+                .order_by(webhook_attempts.c.id)
+            )
+            for a in found:
+                attempts[a.delivery_id].append(
+                    WebhookAttempt(
+                        at=a.at,
+                        url=a.url,
+                        http_status=a.http_status,
+                        latency_ms=a.latency_ms,
+                        error=a.error,
+                    )
+                )
+    return [_delivery(row, attempts[row.id]) for row in rows]
+
+
+def _delivery(row: Any, attempts: list[WebhookAttempt]) -> WebhookDelivery:
+    return WebhookDelivery(
+        id=row.id,
+        channel=row.channel_id,
+        message_id=row.wamid,
+        event=row.event,
+        state=row.state,
+        attempts=attempts,
+        created_at=row.created_at,
+        delivered_at=row.delivered_at,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        payload=msgspec.json.decode(row.payload),
+    )

@@ -1,0 +1,1 @@
+"""Webhooks: the payloads, the durable outbox's dispatcher, signing and verification."""

@@ -1,0 +1,199 @@
+"""Delivers the outbox: signed POSTs, retries with backoff, order per message, fair lanes.
+
+- Success is a 2xx within ``timeout`` (5 s, 360dialog's rule); anything else is retried
+  with exponential backoff and jitter (the first retry within 1 s, then 1–2 s, 2–4 s, …,
+  at most an hour apart) until ``retry_for`` (7 days) after the webhook was enqueued, then
+  it is dead and stays visible in ``GET /sandbox/webhooks``.
+- For one message a webhook waits until every earlier one is acknowledged (or dead): the
+  claim query skips it while an earlier one is pending.
+- Each channel has its own lane of at most ``per_channel`` POSTs in flight, and the claim
+  takes due webhooks channel by channel, so a slow or dead receiver fills only its own lane.
+- Claimed webhooks carry a lease; after a crash they are due again when it ends, so a
+  webhook is delivered at least once. Results are written in batches, like a group commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+import time
+from collections import defaultdict
+
+import aiohttp
+import sqlalchemy as sa
+
+from wabox import __version__
+from wabox.delivery.clock import Clock
+from wabox.store.database import Database
+from wabox.store.webhooks import Claimed, Outcome, claim, next_attempt_after, record, release
+from wabox.webhooks.signing import HEADER, signature
+
+log = logging.getLogger("wabox.webhooks")
+USER_AGENT = f"wabox/{__version__} (webhooks)"
+MAX_BACKOFF = 3600.0
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before retry number ``attempts`` (1 = the first retry)."""
+    return min(2.0 ** (attempts - 1), MAX_BACKOFF) * random.uniform(0.5, 1.0)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        *,
+        retry_for: float,
+        timeout: float = 5.0,
+        per_channel: int = 64,
+    ) -> None:
+        self._database = database
+        self._clock = clock
+        self._retry_for = retry_for
+        self._timeout = timeout
+        self._per_channel = per_channel
+        self._wake = asyncio.Event()
+        self._inflight: dict[str, int] = defaultdict(int)
+        self._claimed: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._results: list[Outcome] = []
+        self._results_ready = asyncio.Event()
+        self._session: aiohttp.ClientSession | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, limit_per_host=0),
+                headers={"User-Agent": USER_AGENT},
+                trust_env=False,
+            )
+        return self._session
+
+    async def run(self) -> None:
+        recorder = asyncio.get_running_loop().create_task(self._record_results())
+        try:
+            while True:
+                try:
+                    await self._round()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("webhook dispatch failed; retrying in 1 s")
+                    await asyncio.sleep(1)
+        finally:
+            recorder.cancel()
+
+    async def _round(self) -> None:
+        now = self._clock.now()
+        capacity = {channel: self._per_channel - count for channel, count in self._inflight.items()}
+        capacity[""] = self._per_channel
+        claimed = await self._database.writer.run(
+            lambda connection: claim(connection, now, capacity)
+        )
+        for delivery in claimed:
+            self._inflight[delivery.channel_id] += 1
+            self._claimed.add(delivery.id)
+            task = asyncio.get_running_loop().create_task(self._deliver(delivery))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        if claimed:
+            return
+        # Anything due now but not claimed waits for a lane or an earlier webhook: both
+        # end with a result, which wakes this loop. Otherwise sleep until the next retry.
+        await self._clock.sleep_until(await next_attempt_after(self._database, now), self._wake)
+
+    async def _deliver(self, delivery: Claimed) -> None:
+        channel = self._database.channels.get(delivery.channel_id)
+        config = channel.settings.webhook if channel is not None else None
+        at = self._clock.now()
+        if config is None:
+            gone = "the channel has no webhook URL any more"
+            self._finish(delivery, Outcome(delivery.id, at, "", None, 0.0, gone, False, None))
+            return
+        body = delivery.payload.encode()
+        headers = {"Content-Type": "application/json", **config.headers}
+        if config.app_secret:
+            headers[HEADER] = signature(body, config.app_secret)
+        status: int | None = None
+        error: str | None = None
+        started = time.monotonic()
+        try:
+            async with self._client().post(
+                config.url,
+                data=body,
+                headers=headers,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+            ) as response:
+                status = response.status
+                await response.content.read(64 * 1024)
+        except TimeoutError:
+            error = f"no answer within {self._timeout:g} s"
+        except aiohttp.ClientError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        latency_ms = round((time.monotonic() - started) * 1000, 3)
+        delivered = status is not None and 200 <= status < 300
+        retry_at = None
+        if not delivered:
+            retry_at = at + backoff(delivery.attempts + 1)
+            if retry_at - delivery.created_at > self._retry_for:
+                retry_at = None
+            if error is None:
+                error = f"HTTP {status}"
+        self._finish(
+            delivery,
+            Outcome(delivery.id, at, config.url, status, latency_ms, error, delivered, retry_at),
+        )
+
+    def _finish(self, delivery: Claimed, outcome: Outcome) -> None:
+        self._inflight[delivery.channel_id] -= 1
+        if not self._inflight[delivery.channel_id]:
+            del self._inflight[delivery.channel_id]
+        self._results.append(outcome)
+        self._results_ready.set()
+
+    async def _record_results(self) -> None:
+        """Write results in batches; each batch frees lanes and the webhooks behind them."""
+        while True:
+            await self._results_ready.wait()
+            self._results_ready.clear()
+            batch, self._results = self._results, []
+            try:
+                await self._database.writer.run(functools.partial(record, outcomes=batch))
+            except Exception:
+                log.exception("recording %d webhook results failed", len(batch))
+                self._results[:0] = batch
+                await asyncio.sleep(1)
+                self._results_ready.set()
+                continue
+            for outcome in batch:
+                self._claimed.discard(outcome.id)
+            self.wake()
+
+    async def close(self) -> None:
+        """Stop, write what finished, and give unfinished claims back so they are due now."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        batch, self._results = self._results, []
+        finished = {outcome.id for outcome in batch}
+        unfinished = [i for i in self._claimed if i not in finished]
+        now = self._clock.now()
+
+        def write(connection: sa.Connection) -> None:
+            if batch:
+                record(connection, batch)
+            release(connection, unfinished, now)
+
+        try:
+            await self._database.writer.run(write)
+        except Exception:
+            log.exception("could not record webhook results at shutdown; leases will expire")
+        if self._session is not None:
+            await self._session.close()
