@@ -192,3 +192,25 @@ async def test_children_and_parents_share_a_batch_in_dependency_order(database: 
     found = {m.wamid: m for m in await list_messages(database, channel=channel.phone_number_id)}
     assert [m.outcome for m in found[first].media] == ["fetched"]
     assert [m.outcome for m in found["wamid.second"].media] == ["cache_hit"]
+
+
+async def test_runs_back_to_back_between_inserts_keep_the_writer_alive(
+    database: Database,
+) -> None:
+    """Queued as insert, run, run, insert: the group-commit loop must not commit an empty
+    batch between the two runs (it once did, and its task died)."""
+    channel = await database.channels.create(ChannelCreate())
+    results: list[object] = []
+
+    async def run(n: int) -> None:
+        results.append(await database.writer.run(lambda connection: n))
+
+    with anyio.fail_after(10):  # a dead writer leaves its callers waiting
+        async with anyio.create_task_group() as group:
+            group.start_soon(accept, database, channel.phone_number_id, 1)
+            group.start_soon(run, 1)
+            group.start_soon(run, 2)
+            group.start_soon(accept, database, channel.phone_number_id, 2)
+    assert sorted(results) == [1, 2]  # type: ignore[type-var]
+    assert len(await list_messages(database, channel=channel.phone_number_id)) == 2
+    assert await database.writer.run(lambda connection: "still running") == "still running"

@@ -343,6 +343,7 @@ OPERATIONS: tuple[Operation, ...] = (
             ("channel", "query", "Only this phone_number_id"),
             ("message_id", "query", "Only this wamid"),
             ("state", "query", "pending, delivered or dead"),
+            ("event", "query", "sent, delivered, read or failed"),
             ("limit", "query", "1 to 1000 (default 50)"),
         ),
     ),

@@ -96,6 +96,7 @@ async def get_webhooks(request: Request) -> Response:
         channel=query.get("channel"),
         wamid=query.get("message_id"),
         state=state,
+        event=query.get("event"),
         limit=limit_param(query.get("limit")),
     )
     return json_response(WebhookDeliveryList(deliveries=found, count=len(found)))

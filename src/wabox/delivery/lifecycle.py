@@ -135,15 +135,23 @@ class Lifecycle:
                 steps.append(Step(message, message.state))
                 continue
             scenario = self._scenarios.match(message.channel_id, message.recipient)
-            steps.append(self._step(message, channel, scenario, now))
+            # A step happens when it was due, so one long advance of the virtual clock (or a
+            # restart after downtime) plays every step in turn with its own timestamp.
+            at = now if message.due_at is None else min(message.due_at, now)
+            steps.append(self._step(message, channel, scenario, at, now))
         return steps
 
     def _step(
-        self, message: DueMessage, channel: Channel, scenario: Scenario | None, now: float
+        self,
+        message: DueMessage,
+        channel: Channel,
+        scenario: Scenario | None,
+        now: float,
+        claimed_at: float,
     ) -> Step:
         settings = channel.settings
         if message.next_step == "check":
-            return Step(message, message.state, "check", now + CHECK_LEASE, recheck=True)
+            return Step(message, message.state, "check", claimed_at + CHECK_LEASE, recheck=True)
         if message.next_step == "sent":
             if scenario is not None and scenario.not_on_whatsapp:
                 error = error_details(

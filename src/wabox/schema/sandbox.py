@@ -144,7 +144,7 @@ class WebhookAttempt(msgspec.Struct, kw_only=True, omit_defaults=True):
     error: str | None = None
 
 
-class WebhookDelivery(msgspec.Struct, kw_only=True, omit_defaults=True):
+class WebhookDelivery(msgspec.Struct, kw_only=True):
     """One webhook in the outbox: ``pending`` (due or retrying), ``delivered`` or ``dead``."""
 
     id: int

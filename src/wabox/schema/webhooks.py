@@ -20,6 +20,13 @@ class Metadata(msgspec.Struct, kw_only=True):
     phone_number_id: str
 
 
+class Contact(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The customer: ``wa_id``, and ``user_id``, the business-scoped user ID (BSUID)."""
+
+    wa_id: str
+    user_id: str
+
+
 class Pricing(msgspec.Struct, kw_only=True):
     billable: bool
     pricing_model: str = "PMP"
@@ -38,8 +45,9 @@ class Status(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class Value(msgspec.Struct, kw_only=True, omit_defaults=True):
-    messaging_product: str = "whatsapp"
+    messaging_product: Literal["whatsapp"]  # no default: omit_defaults would drop it
     metadata: Metadata
+    contacts: list[Contact] | None = None
     statuses: list[Status] | None = None
 
 

@@ -32,6 +32,7 @@ class DueMessage:
     next_step: str | None
     biz_opaque_callback_data: str | None
     payload: str
+    due_at: float | None = None
 
 
 @dataclass(slots=True)
@@ -58,6 +59,7 @@ _COLUMNS = (
     messages.c.next_step,
     messages.c.biz_opaque_callback_data,
     messages.c.payload,
+    messages.c.due_at,
 )
 
 

@@ -169,6 +169,7 @@ async def list_deliveries(
     channel: str | None = None,
     wamid: str | None = None,
     state: str | None = None,
+    event: str | None = None,
     limit: int = 50,
 ) -> list[WebhookDelivery]:
     """Newest first, each with its attempts."""
@@ -179,6 +180,8 @@ async def list_deliveries(
         query = query.where(webhook_deliveries.c.wamid == wamid)
     if state is not None:
         query = query.where(webhook_deliveries.c.state == state)
+    if event is not None:
+        query = query.where(webhook_deliveries.c.event == event)
     async with database.engine.connect() as connection:
         rows = (await connection.execute(query)).all()
         attempts: dict[int, list[WebhookAttempt]] = {row.id: [] for row in rows}

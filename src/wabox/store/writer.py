@@ -116,7 +116,8 @@ class GroupCommitWriter:
                     stopping = True
                     break
                 if isinstance(item, _Run):
-                    await self._commit(batch)
+                    if batch:
+                        await self._commit(batch)
                     batch = []
                     await self._run_one(item)
                     continue
@@ -138,10 +139,8 @@ class GroupCommitWriter:
             settle(item.done, None, result)
 
     async def _commit(self, batch: list[Insert]) -> None:
-        groups = group_rows(batch)
-
         def work(connection: sa.Connection) -> None:
-            for table, rows in groups:
+            for table, rows in group_rows(batch):
                 connection.execute(table.insert(), rows)
 
         try:
@@ -182,7 +181,7 @@ def group_rows(batch: list[Insert]) -> Groups:
     for item in batch:
         for table, row in item.rows:
             by_table.setdefault(table, []).append(row)
-    if len(by_table) == 1:
+    if len(by_table) <= 1:
         return list(by_table.items())
     rank = _dependency_rank(next(iter(by_table)).metadata)
     return sorted(by_table.items(), key=lambda group: rank[group[0]])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import msgspec
@@ -9,9 +10,37 @@ import msgspec
 from wabox.api.errors import ERROR_CODES_HREF
 from wabox.schema.errors import WebhookError
 from wabox.schema.sandbox import Channel
-from wabox.schema.webhooks import Change, Entry, Envelope, Metadata, Pricing, Status, Value
+from wabox.schema.webhooks import (
+    Change,
+    Contact,
+    Entry,
+    Envelope,
+    Metadata,
+    Pricing,
+    Status,
+    Value,
+)
 
 _encoder = msgspec.json.Encoder()
+# ISO region of a BSUID by calling code; the longest matching prefix wins, "US" otherwise.
+_REGIONS = {
+    "1": "US", "7": "RU", "20": "EG", "27": "ZA", "30": "GR", "31": "NL", "33": "FR",
+    "34": "ES", "39": "IT", "44": "GB", "49": "DE", "52": "MX", "54": "AR", "55": "BR",
+    "57": "CO", "61": "AU", "62": "ID", "63": "PH", "65": "SG", "81": "JP", "82": "KR",
+    "86": "CN", "90": "TR", "91": "IN", "92": "PK", "234": "NG", "254": "KE", "351": "PT",
+    "353": "IE", "966": "SA", "971": "AE", "972": "IL",
+}  # fmt: skip
+
+
+def business_scoped_user_id(waba_id: str, wa_id: str) -> str:
+    """A stable BSUID for (business, customer), in Meta's ``<region>.<digits>`` form.
+
+    Since 2026 Meta's status webhooks name the customer in ``contacts`` with a ``user_id``
+    as well as ``wa_id``, and clients such as pywa 4.5 read it.
+    """
+    region = next((_REGIONS[wa_id[:n]] for n in (3, 2, 1) if wa_id[:n] in _REGIONS), "US")
+    digest = hashlib.sha256(f"{waba_id}:{wa_id}".encode()).digest()
+    return f"{region}.{int.from_bytes(digest[:8], 'big') % 10**20:020d}"
 
 
 def pricing_for(message_type: str) -> Pricing:
@@ -49,10 +78,14 @@ def status_payload(
     """One status in Meta's envelope. ``pricing`` rides on ``sent`` and ``delivered``;
     ``conversation`` is left out, as since v24.0 outside free entry points (§0.7)."""
     value = Value(
+        messaging_product="whatsapp",
         metadata=Metadata(
             display_phone_number=channel.display_phone_number,
             phone_number_id=channel.phone_number_id,
         ),
+        contacts=[
+            Contact(wa_id=recipient, user_id=business_scoped_user_id(channel.waba_id, recipient))
+        ],
         statuses=[
             Status(
                 id=wamid,

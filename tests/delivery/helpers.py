@@ -1,0 +1,79 @@
+"""Helpers of the delivery tests: channels with webhooks, sends, the virtual clock, the log."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+from pywa import WhatsApp
+from pywa.types import MessageStatus
+
+from tests.conftest import Server
+from tests.delivery.receiver import Receiver
+from tests.helpers import message
+
+SECRET = "app-secret-0123456789"
+TO = "16505550100"
+
+
+def new_channel(server: Server, **settings: Any) -> dict[str, Any]:
+    with server.admin() as admin:
+        response = admin.post("/sandbox/channels", json={"settings": settings})
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def webhook(receiver: Receiver, **extra: Any) -> dict[str, Any]:
+    return {"url": receiver.url, "app_secret": SECRET, **extra}
+
+
+def client(server: Server, channel: dict[str, Any]) -> httpx.Client:
+    return httpx.Client(base_url=server.base_url, headers={"D360-API-KEY": channel["api_key"]})
+
+
+def send(server: Server, channel: dict[str, Any], to: str = TO, **extra: Any) -> str:
+    with client(server, channel) as c:
+        response = c.post("/messages", json=message("text", {"body": "hi"}, to=to, **extra))
+    assert response.status_code == 200, response.text
+    return str(response.json()["messages"][0]["id"])
+
+
+def advance(server: Server, seconds: float) -> float:
+    with server.admin() as admin:
+        response = admin.post("/sandbox/clock/advance", json={"seconds": seconds})
+    assert response.status_code == 200, response.text
+    return float(response.json()["now"])
+
+
+def now(server: Server) -> float:
+    with server.admin() as admin:
+        return float(admin.get("/sandbox/clock").json()["now"])
+
+
+def stored(server: Server, wamid: str) -> dict[str, Any]:
+    with server.admin() as admin:
+        found = admin.get("/sandbox/messages", params={"limit": 1000}).json()["messages"]
+    (row,) = [m for m in found if m["wamid"] == wamid]
+    return dict(row)
+
+
+def deliveries(server: Server, **params: str) -> list[dict[str, Any]]:
+    with server.admin() as admin:
+        response = admin.get("/sandbox/webhooks", params={"limit": 1000, **params})
+    assert response.status_code == 200, response.text
+    return list(response.json()["deliveries"])
+
+
+def wait_until(check: Any, timeout: float = 10) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
+
+
+def parse_with_pywa(body: dict[str, Any]) -> MessageStatus:
+    wa = WhatsApp(phone_id="1", token="x", server=None)
+    return MessageStatus.from_update(client=wa, update=body)  # type: ignore[arg-type]
