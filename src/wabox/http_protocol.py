@@ -1,6 +1,6 @@
 """uvicorn's httptools protocol, handing a request body to the app without copying it.
 
-Since uvicorn 0.42 (encode/uvicorn#2845) every body piece is appended to a ``bytearray``
+Since uvicorn 0.42 (Kludex/uvicorn#2845) every body piece is appended to a ``bytearray``
 and ``receive()`` returns ``bytes(that)``: two copies of every byte of an upload before
 the app sees it, about 0.2 ms per MiB on the loop thread. When the app has already taken
 what came before, which is the usual case for a streamed upload, the piece httptools
