@@ -68,6 +68,7 @@ def serve(
     import uvicorn
 
     from wabox.app import create_app
+    from wabox.http_protocol import BodyPassingProtocol
 
     config = Config.from_env(host=host, port=port, data_dir=data_dir)
     shown_host = f"[{config.host}]" if ":" in config.host else config.host
@@ -80,7 +81,7 @@ def serve(
         log_level="warning",
         access_log=False,
         loop="uvloop",
-        http="httptools",
+        http=BodyPassingProtocol,
         timeout_graceful_shutdown=5,
     )
 

@@ -24,9 +24,13 @@ if TYPE_CHECKING:
     from obstore import GetOptions
     from obstore.store import S3Config
 
-# How much an S3 multipart upload buffers before it sends a part: the memory one upload
-# may hold (obstore's own default is 10 MiB).
-WRITE_BUFFER = 8 * 1024 * 1024
+# How much obstore's writer holds before it sends a part: the memory one upload may hold
+# (obstore's own default is 10 MiB). S3 needs parts of at least 5 MiB.
+S3_WRITE_BUFFER = 8 * 1024 * 1024
+# The writer keeps every chunk it is handed until its buffer is flushed. With 8 MiB, a local
+# upload's chunks pile up in fresh memory (about 150 page faults per MiB on the loop thread)
+# and reach the file cache-cold; 1 MiB keeps the same memory in use (bench/README.md, Uploads).
+LOCAL_WRITE_BUFFER = 1024 * 1024
 READ_CHUNK = 256 * 1024
 
 
@@ -69,7 +73,7 @@ class BlobWriter:
         self._max_bytes = max_bytes
         self._temporary = f"tmp/{secrets.token_hex(16)}"
         self._file = obstore.open_writer_async(
-            store.objects, self._temporary, buffer_size=WRITE_BUFFER
+            store.objects, self._temporary, buffer_size=store.write_buffer
         )
         self._hash = hashlib.sha256()
         self.size = 0
@@ -106,8 +110,9 @@ class BlobWriter:
 
 
 class BlobStore:
-    def __init__(self, objects: ObjectStore) -> None:
+    def __init__(self, objects: ObjectStore, write_buffer: int = S3_WRITE_BUFFER) -> None:
         self.objects = objects
+        self.write_buffer = write_buffer
         self._locks: dict[str, asyncio.Lock] = {}
         self._holders: dict[str, int] = {}
 
@@ -143,7 +148,7 @@ class BlobStore:
             )
         path = Path(url)
         path.mkdir(parents=True, exist_ok=True)
-        return cls(LocalStore(path))
+        return cls(LocalStore(path), LOCAL_WRITE_BUFFER)
 
     def writer(self, max_bytes: int) -> BlobWriter:
         return BlobWriter(self, max_bytes)
