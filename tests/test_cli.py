@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import ADMIN_TOKEN, Server, make_server
+from tests.delivery.receiver import running_receiver
 
 
 def wabox(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -37,6 +38,28 @@ def test_channel_create_list_delete(server: Server) -> None:
     deleted = wabox("channel", "delete", channel["phone_number_id"], *common)
     assert deleted.returncode == 0, deleted.stderr
     assert channel["phone_number_id"] not in wabox("channel", "list", *common).stdout
+
+
+def test_channel_with_a_verified_webhook(server: Server) -> None:
+    common = ["--base-url", server.base_url, "--admin-token", ADMIN_TOKEN]
+    with running_receiver() as receiver:
+        created = wabox(
+            "channel", "create", "--webhook-url", receiver.url, "--verify-token", "let-me-in",
+            "--app-secret", "s3cret", *common,
+        )  # fmt: skip
+        refused = wabox(
+            "channel", "create", "--webhook-url", receiver.url, "--verify-token", "nope", *common
+        )
+    assert created.returncode == 0, created.stderr
+    webhook = json.loads(created.stdout)["settings"]["webhook"]
+    assert webhook == {
+        "url": receiver.url,
+        "verify_token": "let-me-in",
+        "app_secret": "s3cret",
+    }
+    assert receiver.verifications[0]["hub.verify_token"] == ["let-me-in"]
+    assert refused.returncode != 0
+    assert "2200" in refused.stdout + refused.stderr
 
 
 def test_admin_token_is_found_in_the_local_data_dir(tmp_path: Path) -> None:

@@ -154,12 +154,24 @@ def channel_create(
     waba_id: Annotated[str | None, typer.Option(help="All digits; generated if left out.")] = None,
     api_key: Annotated[str | None, typer.Option(help="Generated if left out.")] = None,
     name: Annotated[str | None, typer.Option(help="A label for people.")] = None,
+    webhook_url: Annotated[
+        str | None, typer.Option(help="Where its webhooks go (http or https).")
+    ] = None,
+    verify_token: Annotated[
+        str | None,
+        typer.Option(help="Meta's verify token: the URL must echo the verification GET."),
+    ] = None,
+    app_secret: Annotated[
+        str | None, typer.Option(help="Signs every webhook (X-Hub-Signature-256).")
+    ] = None,
     base_url: BaseUrl = "http://127.0.0.1:8360",
     admin_token: AdminToken = None,
     data_dir: DataDir = None,
 ) -> None:
     """Create a channel (a business number with its own API key)."""
-    spec = {
+    if webhook_url is None and (verify_token or app_secret):
+        raise typer.BadParameter("--verify-token and --app-secret need --webhook-url")
+    spec: dict[str, object] = {
         key: value
         for key, value in {
             "phone_number_id": phone_number_id,
@@ -170,6 +182,9 @@ def channel_create(
         }.items()
         if value is not None
     }
+    if webhook_url is not None:
+        webhook = {"url": webhook_url, "verify_token": verify_token, "app_secret": app_secret}
+        spec["settings"] = {"webhook": {k: v for k, v in webhook.items() if v is not None}}
     with _admin_client(base_url, admin_token, data_dir) as client:
         channel = _call(client, "POST", "/sandbox/channels", json=spec)
     console.print_json(data=channel)
