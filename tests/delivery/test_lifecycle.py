@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+import msgspec
 import pytest
 from pywa.types import MessageStatusType
 
@@ -29,6 +30,7 @@ from tests.delivery.helpers import (
 )
 from tests.delivery.receiver import Receiver
 from tests.helpers import message
+from wabox.schema.webhooks import Envelope
 
 # --- the happy path -------------------------------------------------------------------------
 
@@ -95,6 +97,9 @@ def test_sent_delivered_read_with_exact_signed_payloads(server: Server, receiver
         assert received.headers["content-type"] == "application/json"
         expected = hmac.new(SECRET.encode(), received.body, hashlib.sha256).hexdigest()
         assert received.headers["x-hub-signature-256"] == f"sha256={expected}"
+        # Our own schema: every member known, and nothing else in the payload.
+        ours = msgspec.json.decode(received.body, type=Envelope)
+        assert msgspec.to_builtins(ours) == received.json
         parsed = parse_with_pywa(received.json)
         assert parsed.id == wamid
         assert parsed.tracker == "order-17"
