@@ -54,12 +54,16 @@ async def _send(request: Request, runtime: Runtime, channel: Channel) -> Respons
         return json_response(SuccessResponse())
     settled = runtime.media_checks.settle_now(channel, message)
     sent = await accept_message(
-        runtime.database, channel, message, body, now=runtime.clock.now(), media=settled
+        runtime.database,
+        channel,
+        message,
+        body,
+        now=runtime.clock.now(),
+        media=settled,
+        lifecycle=runtime.lifecycle,
     )
     if settled is None:
         runtime.media_checks.submit(channel, sent.messages[0].id, message)
-    else:
-        runtime.lifecycle.wake()
     return json_response(sent)
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
 from wabox.api.errors import InvalidParameter, MissingParameter, RecipientIsSender
-from wabox.delivery.lifecycle import CHECK_LEASE
+from wabox.delivery.lifecycle import CHECK_LEASE, Lifecycle
 from wabox.schema.messages import (
     AnyMessage,
     AudioMessage,
@@ -217,11 +217,13 @@ async def accept_message(
     *,
     now: float,
     media: Sequence[MediaOutcomeRow] | None = (),
+    lifecycle: Lifecycle | None = None,
 ) -> SendResponse:
     """Validate against the channel, commit the message, and answer like Meta (§1.4).
 
     ``media``: outcomes already known (cache hits), committed with the message; None when
-    its media must be checked first, so the message waits in the ``check`` step.
+    its media must be checked first, so the message waits in the ``check`` step. Otherwise
+    the ``lifecycle``'s first step is committed with it.
     """
     wa_id = normalise_recipient(message.to)
     if wa_id == channel.display_phone_number:
@@ -236,19 +238,33 @@ async def accept_message(
         check_interactive(message.interactive)
 
     wamid = new_wamid(wa_id)
+    message_type = _type_of(message)
+    first_step = None
+    if media is not None and lifecycle is not None:
+        first_step = lifecycle.first_step(
+            channel,
+            wamid=wamid,
+            recipient=wa_id,
+            message_type=message_type,
+            biz_opaque_callback_data=message.biz_opaque_callback_data,
+            now=now,
+        )
     await message_rows.insert_accepted(
         database,
         wamid=wamid,
         channel_id=channel.phone_number_id,
         recipient=wa_id,
-        type=_type_of(message),
+        type=message_type,
         payload=raw_body,
         biz_opaque_callback_data=message.biz_opaque_callback_data,
         now=now,
         media=media or (),
         next_step="sent" if media is not None else "check",
         due_at=now if media is not None else now + CHECK_LEASE,
+        first_step=first_step,
     )
+    if first_step is not None and lifecycle is not None:
+        lifecycle.written(first_step)
     return SendResponse(
         messaging_product="whatsapp",
         contacts=[SentContact(input=message.to, wa_id=wa_id)],

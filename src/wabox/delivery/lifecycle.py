@@ -40,6 +40,7 @@ log = logging.getLogger("wabox.lifecycle")
 
 CHECK_LEASE = 60.0  # seconds a media check may take before another try is due
 BATCH = 500
+LINGER = 0.02
 _TITLES = {cls.code: cls.title for cls in catalogue() if cls.code >= 130000}
 
 
@@ -60,11 +61,45 @@ class Lifecycle:
         self._scenarios = scenarios
         self._build = build
         self._wake = asyncio.Event()
+        self._deadline: float | None = None  # when the sleeping worker wakes by itself
         self.on_webhooks: Callable[[], None] = lambda: None
         self.on_recheck: Callable[[Channel, DueMessage], None] = lambda channel, message: None
 
     def wake(self) -> None:
         self._wake.set()
+
+    def first_step(
+        self,
+        channel: Channel,
+        *,
+        wamid: str,
+        recipient: str,
+        message_type: str,
+        biz_opaque_callback_data: str | None,
+        now: float,
+    ) -> Step:
+        """The ``sent`` step of a message that needs no media check, planned at accept so
+        it is written with the message itself."""
+        message = DueMessage(
+            wamid=wamid,
+            channel_id=channel.phone_number_id,
+            recipient=recipient,
+            type=message_type,
+            state="accepted",
+            next_step="sent",
+            biz_opaque_callback_data=biz_opaque_callback_data,
+            payload="",
+            due_at=now,
+        )
+        scenario = self._scenarios.match(channel.phone_number_id, recipient)
+        return self._step(message, channel, scenario, now, now)
+
+    def written(self, step: Step) -> None:
+        """A step was committed outside the worker: wake whoever it concerns."""
+        if step.webhooks:
+            self.on_webhooks()
+        if step.due_at is not None and (self._deadline is None or step.due_at < self._deadline):
+            self.wake()
 
     async def run(self) -> None:
         """Advance due messages until cancelled; an error is logged and retried."""
@@ -78,7 +113,17 @@ class Lifecycle:
                 self._after(steps)
                 if len(steps) == BATCH:
                     continue
-                await self._clock.sleep_until(await next_due_at(self._database), self._wake)
+                due = await next_due_at(self._database)
+                if steps and due is not None and due <= self._clock.now():
+                    continue  # the steps just written made more due (a long clock advance)
+                if due is not None and not self._clock.virtual:
+                    # Linger a little past the next due time, so one transaction carries
+                    # every step due in that window instead of one step each (events keep
+                    # their due time as timestamp; only webhooks leave up to LINGER later).
+                    due += LINGER
+                self._deadline = due
+                await self._clock.sleep_until(self._deadline, self._wake)
+                self._deadline = None
             except asyncio.CancelledError:
                 raise
             except Exception:

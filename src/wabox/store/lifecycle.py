@@ -85,6 +85,29 @@ def advance_due(connection: sa.Connection, now: float, limit: int, plan: Plan) -
     return steps
 
 
+def event_rows(step: Step) -> list[dict[str, Any]]:
+    return [
+        {"wamid": step.message.wamid, "status": status, "created_at": at, "details": details}
+        for status, at, details in step.events
+    ]
+
+
+def delivery_rows(step: Step, now: float) -> list[dict[str, Any]]:
+    return [
+        {
+            "channel_id": step.message.channel_id,
+            "wamid": step.message.wamid,
+            "event": event,
+            "payload": payload.decode(),
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for event, payload in step.webhooks
+    ]
+
+
 def write_steps(connection: sa.Connection, steps: Sequence[Step], now: float) -> None:
     if not steps:
         return
@@ -97,27 +120,10 @@ def write_steps(connection: sa.Connection, steps: Sequence[Step], now: float) ->
             for step in steps
         ],
     )
-    events = [
-        {"wamid": step.message.wamid, "status": status, "created_at": at, "details": details}
-        for step in steps
-        for status, at, details in step.events
-    ]
+    events = [row for step in steps for row in event_rows(step)]
     if events:
         connection.execute(sa.insert(message_events), events)
-    deliveries = [
-        {
-            "channel_id": step.message.channel_id,
-            "wamid": step.message.wamid,
-            "event": event,
-            "payload": payload.decode(),
-            "state": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        for step in steps
-        for event, payload in step.webhooks
-    ]
+    deliveries = [row for step in steps for row in delivery_rows(step, now)]
     if deliveries:
         connection.execute(sa.insert(webhook_deliveries), deliveries)
 

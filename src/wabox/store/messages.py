@@ -10,7 +10,8 @@ import msgspec
 import sqlalchemy as sa
 
 from wabox.schema.sandbox import MediaOutcome, MessageEvent, StoredMessage
-from wabox.store.tables import message_events, message_media, messages
+from wabox.store.lifecycle import Step, delivery_rows, event_rows
+from wabox.store.tables import message_events, message_media, messages, webhook_deliveries
 
 if TYPE_CHECKING:
     from wabox.store.database import Database
@@ -30,17 +31,25 @@ async def insert_accepted(
     media: Sequence[MediaOutcomeRow] = (),
     next_step: str | None = "sent",
     due_at: float | None = None,
+    first_step: Step | None = None,
 ) -> None:
-    """Store an accepted outbound message, and media outcomes already known; returns once
+    """Store an accepted outbound message, and what is already known of it; returns once
     committed.
 
     The row is its own first lifecycle event (state ``accepted`` at ``created_at``);
-    ``message_events`` holds the transitions after it. One row per message keeps the
-    accept path to one INSERT per batch.
+    ``message_events`` holds the transitions after it. ``media``: outcomes known at accept
+    (cache hits). ``first_step``: the lifecycle's first step when it needs no waiting (no
+    media to check), written with the message (its state, event and webhooks), so a
+    message costs the lifecycle one transaction fewer.
     """
-    outcomes = tuple(
+    extra: list[tuple[sa.Table, dict[str, Any]]] = [
         (message_media, {**asdict(outcome), "wamid": wamid, "created_at": now}) for outcome in media
-    )
+    ]
+    state = "accepted"
+    if first_step is not None:
+        state, next_step, due_at = first_step.state, first_step.next_step, first_step.due_at
+        extra += [(message_events, row) for row in event_rows(first_step)]
+        extra += [(webhook_deliveries, row) for row in delivery_rows(first_step, now)]
     await database.writer.insert(
         (
             (
@@ -51,15 +60,15 @@ async def insert_accepted(
                     "direction": "outbound",
                     "recipient": recipient,
                     "type": type,
-                    "state": "accepted",
+                    "state": state,
                     "payload": payload.decode(),
                     "biz_opaque_callback_data": biz_opaque_callback_data,
                     "created_at": now,
                     "next_step": next_step,
-                    "due_at": now if due_at is None else due_at,
+                    "due_at": due_at if first_step is not None or due_at is not None else now,
                 },
             ),
-            *outcomes,
+            *extra,
         )
     )
 
