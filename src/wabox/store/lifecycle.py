@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from wabox.store.tables import message_events, messages, webhook_deliveries
+from wabox.store.tables import messages
 
 if TYPE_CHECKING:
     from wabox.store.database import Database
@@ -109,23 +109,52 @@ def delivery_rows(step: Step, now: float) -> list[dict[str, Any]]:
 
 
 def write_steps(connection: sa.Connection, steps: Sequence[Step], now: float) -> None:
+    """Executemany at the driver: SQLAlchemy's per-row parameter handling cost more than
+    the statements themselves in a burst of steps (bench/README.md, Webhooks)."""
     if not steps:
         return
-    connection.execute(
-        sa.update(messages)
-        .where(messages.c.wamid == sa.bindparam("w"))
-        .values(state=sa.bindparam("s"), next_step=sa.bindparam("n"), due_at=sa.bindparam("d")),
-        [
-            {"w": step.message.wamid, "s": step.state, "n": step.next_step, "d": step.due_at}
-            for step in steps
-        ],
+    execute_many(
+        connection,
+        "UPDATE messages SET state = {}, next_step = {}, due_at = {} WHERE wamid = {}",
+        [(s.state, s.next_step, s.due_at, s.message.wamid) for s in steps],
     )
-    events = [row for step in steps for row in event_rows(step)]
+    events = [
+        (s.message.wamid, status, at, details) for s in steps for status, at, details in s.events
+    ]
     if events:
-        connection.execute(sa.insert(message_events), events)
-    deliveries = [row for step in steps for row in delivery_rows(step, now)]
+        execute_many(
+            connection,
+            "INSERT INTO message_events (wamid, status, created_at, details) "
+            "VALUES ({}, {}, {}, {})",
+            events,
+        )
+    deliveries = [
+        (s.message.channel_id, s.message.wamid, event, payload.decode(), "pending", 0, now, now)
+        for s in steps
+        for event, payload in s.webhooks
+    ]
     if deliveries:
-        connection.execute(sa.insert(webhook_deliveries), deliveries)
+        execute_many(
+            connection,
+            "INSERT INTO webhook_deliveries (channel_id, wamid, event, payload, state, attempts, "
+            "next_attempt_at, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {})",
+            deliveries,
+        )
+
+
+def execute_many(connection: sa.Connection, template: str, rows: list[tuple[Any, ...]]) -> None:
+    """``template`` with ``{}`` for each parameter, in the driver's own placeholder style."""
+    count = template.count("{}")
+    style = connection.dialect.paramstyle
+    if style == "qmark":
+        marks = ["?"] * count
+    elif style == "numeric_dollar":
+        marks = [f"${n}" for n in range(1, count + 1)]
+    elif style == "format":
+        marks = ["%s"] * count
+    else:
+        raise NotImplementedError(f"paramstyle {style}")
+    connection.exec_driver_sql(template.format(*marks), rows)
 
 
 def take_message(connection: sa.Connection, wamid: str, states: Sequence[str]) -> DueMessage | None:

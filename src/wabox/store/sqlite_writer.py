@@ -99,13 +99,16 @@ class SqliteWriter:
             loop.call_soon(self._flush)
         await item.done
 
-    async def run(self, work: Work[T]) -> T:
-        """Run ``work`` in its own transaction, after the inserts handed over before it."""
+    async def run(self, work: Work[T], *, durable: bool = True) -> T:
+        """Run ``work`` in its own transaction, after the inserts handed over before it;
+        ``durable=False`` skips the wait for the WAL's fdatasync (the next durable write
+        or checkpoint syncs it)."""
         self._check_open()
         self._flush()
         with self._engine.begin() as connection:
             result = work(connection)
-        await self._durable()
+        if durable:
+            await self._durable()
         return result
 
     def _check_open(self) -> asyncio.AbstractEventLoop:

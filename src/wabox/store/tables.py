@@ -181,6 +181,14 @@ webhook_deliveries = sa.Table(
         postgresql_where=sa.text("state = 'pending'"),
     ),
     sa.Index("ix_webhook_deliveries_channel_id_id", "channel_id", "id"),
+    # The claim walks only a channel's pending webhooks, however long its history grows.
+    sa.Index(
+        "ix_webhook_deliveries_pending_channel_id_id",
+        "channel_id",
+        "id",
+        sqlite_where=sa.text("state = 'pending'"),
+        postgresql_where=sa.text("state = 'pending'"),
+    ),
 )
 
 webhook_attempts = sa.Table(

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from wabox.store.database import Database
 
 LEASE = 30.0  # a claimed delivery is not claimed again for this long (> the POST timeout)
+# Written as a literal, not a bound parameter: SQLite uses a partial index (state =
+# 'pending') only when the query's own term is that same literal.
+PENDING = webhook_deliveries.c.state == sa.literal_column("'pending'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,21 +52,24 @@ def _earlier_pending() -> sa.ColumnElement[bool]:
         webhook_deliveries.c.wamid.is_(None),
         ~sa.exists().where(
             earlier.c.wamid == webhook_deliveries.c.wamid,
-            earlier.c.state == "pending",
+            earlier.c.state == sa.literal_column("'pending'"),
             earlier.c.id < webhook_deliveries.c.id,
         ),
     )
 
 
-def claim(connection: sa.Connection, now: float, capacity: dict[str, int]) -> list[Claimed]:
-    """Due deliveries, at most ``capacity[channel]`` per channel (None key: any other)."""
-    due = sa.and_(
-        webhook_deliveries.c.state == "pending", webhook_deliveries.c.next_attempt_at <= now
-    )
-    channels = connection.execute(sa.select(webhook_deliveries.c.channel_id).where(due).distinct())
+def channels_with_due(connection: sa.Connection, now: float) -> list[str]:
+    """Every channel with a due webhook; a full look, for channels no longer configured."""
+    due = sa.and_(PENDING, webhook_deliveries.c.next_attempt_at <= now)
+    rows = connection.execute(sa.select(webhook_deliveries.c.channel_id).where(due).distinct())
+    return [row[0] for row in rows]
+
+
+def claim(connection: sa.Connection, now: float, rooms: dict[str, int]) -> list[Claimed]:
+    """Due webhooks of the channels in ``rooms``, at most ``rooms[channel]`` each, oldest
+    first; each claimed one is leased so no other round (or process) takes it."""
     claimed: list[Claimed] = []
-    for (channel_id,) in channels:
-        room = capacity.get(channel_id, capacity.get("", 0))
+    for channel_id, room in rooms.items():
         if room <= 0:
             continue
         query = (
@@ -75,7 +81,12 @@ def claim(connection: sa.Connection, now: float, capacity: dict[str, int]) -> li
                 webhook_deliveries.c.attempts,
                 webhook_deliveries.c.created_at,
             )
-            .where(due, webhook_deliveries.c.channel_id == channel_id, _earlier_pending())
+            .where(
+                webhook_deliveries.c.channel_id == channel_id,
+                PENDING,
+                webhook_deliveries.c.next_attempt_at <= now,
+                _earlier_pending(),
+            )
             .order_by(webhook_deliveries.c.id)
             .limit(room)
         )
@@ -145,8 +156,7 @@ async def next_attempt_after(database: Database, now: float) -> float | None:
     async with database.engine.connect() as connection:
         found = await connection.scalar(
             sa.select(sa.func.min(webhook_deliveries.c.next_attempt_at)).where(
-                webhook_deliveries.c.state == "pending",
-                webhook_deliveries.c.next_attempt_at > now,
+                PENDING, webhook_deliveries.c.next_attempt_at > now
             )
         )
     return None if found is None else float(found)

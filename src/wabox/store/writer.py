@@ -37,7 +37,10 @@ class Writer(Protocol):
 
     async def insert(self, rows: Rows) -> None: ...
 
-    async def run(self, work: Work[T]) -> T: ...
+    async def run(self, work: Work[T], *, durable: bool = True) -> T:
+        """``durable=False``: return after COMMIT without waiting for the disk, for writes a
+        crash may lose because they are redone (leases, webhook results, lifecycle steps)."""
+        ...
 
 
 class WriterClosed(RuntimeError):
@@ -58,6 +61,7 @@ class _Run:
 
     work: Work[Any]
     done: asyncio.Future[Any]
+    durable: bool = True
 
 
 class GroupCommitWriter:
@@ -88,10 +92,10 @@ class GroupCommitWriter:
         self._queue.put_nowait(item)
         await item.done
 
-    async def run(self, work: Work[T]) -> T:
+    async def run(self, work: Work[T], *, durable: bool = True) -> T:
         """Run ``work`` in its own transaction on the writer; returns its result after COMMIT."""
         self._check_open()
-        item = _Run(work, asyncio.get_running_loop().create_future())
+        item = _Run(work, asyncio.get_running_loop().create_future(), durable)
         self._queue.put_nowait(item)
         result: T = await item.done
         return result
@@ -132,6 +136,8 @@ class GroupCommitWriter:
     async def _run_one(self, item: _Run) -> None:
         try:
             async with self._engine.begin() as connection:
+                if not item.durable and connection.dialect.name == "postgresql":
+                    await connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
                 result = await connection.run_sync(item.work)
         except Exception as exc:
             settle(item.done, exc)

@@ -27,12 +27,21 @@ import sqlalchemy as sa
 from wabox import __version__
 from wabox.delivery.clock import Clock
 from wabox.store.database import Database
-from wabox.store.webhooks import Claimed, Outcome, claim, next_attempt_after, record, release
+from wabox.store.webhooks import (
+    Claimed,
+    Outcome,
+    channels_with_due,
+    claim,
+    next_attempt_after,
+    record,
+    release,
+)
 from wabox.webhooks.signing import HEADER, signature
 
 log = logging.getLogger("wabox.webhooks")
 USER_AGENT = f"wabox/{__version__} (webhooks)"
 MAX_BACKOFF = 3600.0
+FULL_LOOK_EVERY = 10.0  # seconds between looks for due webhooks of any channel
 
 
 def backoff(attempts: int) -> float:
@@ -62,6 +71,8 @@ class Dispatcher:
         self._results: list[Outcome] = []
         self._results_ready = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
+        self._orphans: set[str] = set()
+        self._next_full_look = 0.0
 
     def wake(self) -> None:
         self._wake.set()
@@ -91,11 +102,22 @@ class Dispatcher:
 
     async def _round(self) -> None:
         now = self._clock.now()
-        capacity = {channel: self._per_channel - count for channel, count in self._inflight.items()}
-        capacity[""] = self._per_channel
-        claimed = await self._database.writer.run(
-            lambda connection: claim(connection, now, capacity)
-        )
+        if time.monotonic() >= self._next_full_look:
+            # Channels whose webhook was removed still have to settle their rows (as dead).
+            self._orphans = set(
+                await self._database.writer.run(functools.partial(channels_with_due, now=now))
+            )
+            self._next_full_look = time.monotonic() + FULL_LOOK_EVERY
+        channels = {
+            c.phone_number_id
+            for c in self._database.channels.all()
+            if c.settings.webhook is not None
+        }
+        rooms = {
+            channel: self._per_channel - self._inflight.get(channel, 0)
+            for channel in channels | self._orphans
+        }
+        claimed = await self._database.writer.run(functools.partial(claim, now=now, rooms=rooms))
         for delivery in claimed:
             self._inflight[delivery.channel_id] += 1
             self._claimed.add(delivery.id)
@@ -165,7 +187,10 @@ class Dispatcher:
             self._results_ready.clear()
             batch, self._results = self._results, []
             try:
-                await self._database.writer.run(functools.partial(record, outcomes=batch))
+                # A result lost in a crash means one more delivery (at least once), no loss.
+                await self._database.writer.run(
+                    functools.partial(record, outcomes=batch), durable=False
+                )
             except Exception:
                 log.exception("recording %d webhook results failed", len(batch))
                 self._results[:0] = batch

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
@@ -32,6 +33,7 @@ _REGIONS = {
 }  # fmt: skip
 
 
+@functools.lru_cache(maxsize=65536)
 def business_scoped_user_id(waba_id: str, wa_id: str) -> str:
     """A stable BSUID for (business, customer), in Meta's ``<region>.<digits>`` form.
 
