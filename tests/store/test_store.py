@@ -173,7 +173,7 @@ async def test_children_and_parents_share_a_batch_in_dependency_order(database: 
     batches_before = database.writer.batches
     outcome = MediaOutcomeRow(wamid=first, path="image", outcome="fetched", link="https://x/a")
     async with anyio.create_task_group() as group:
-        group.start_soon(record_media_outcome, database, outcome)
+        group.start_soon(record_media_outcome, database, outcome, time.time())
         group.start_soon(
             functools.partial(
                 insert_accepted,

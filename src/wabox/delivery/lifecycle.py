@@ -105,10 +105,13 @@ class Lifecycle:
         """Advance due messages until cancelled; an error is logged and retried."""
         while True:
             try:
+                # Not waiting for the disk: a step lost in a crash is due again and redone,
+                # at worst sending its webhook twice.
                 steps = await self._database.writer.run(
                     functools.partial(
                         advance_due, now=self._clock.now(), limit=BATCH, plan=self._plan
-                    )
+                    ),
+                    durable=False,
                 )
                 self._after(steps)
                 if len(steps) == BATCH:

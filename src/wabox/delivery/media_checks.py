@@ -163,6 +163,7 @@ class MediaChecks:
             await record_media_outcome(
                 self._database,
                 dataclasses.replace(outcome, origin_status=failure.status, reason=failure.reason),
+                self._clock.now(),
             )
             return False
         problem = await self._verdict(channel.phone_number_id, obtained.media, kind, voice)
@@ -178,7 +179,7 @@ class MediaChecks:
             joined=obtained.joined,
             reason=None if problem is None else "media_rules",
         )
-        await record_media_outcome(self._database, outcome)
+        await record_media_outcome(self._database, outcome, self._clock.now())
         return problem is None
 
     async def _verdict(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
@@ -108,6 +107,6 @@ class MediaOutcomeRow:
     joined: bool = False
 
 
-async def record_media_outcome(database: Database, outcome: MediaOutcomeRow) -> None:
-    values = {**asdict(outcome), "created_at": time.time()}
+async def record_media_outcome(database: Database, outcome: MediaOutcomeRow, now: float) -> None:
+    values = {**asdict(outcome), "created_at": now}
     await database.writer.insert(((message_media, values),))

@@ -117,7 +117,10 @@ class Dispatcher:
             channel: self._per_channel - self._inflight.get(channel, 0)
             for channel in channels | self._orphans
         }
-        claimed = await self._database.writer.run(functools.partial(claim, now=now, rooms=rooms))
+        # Not waiting for the disk: a claim lost in a crash only makes webhooks due again.
+        claimed = await self._database.writer.run(
+            functools.partial(claim, now=now, rooms=rooms), durable=False
+        )
         for delivery in claimed:
             self._inflight[delivery.channel_id] += 1
             self._claimed.add(delivery.id)
