@@ -18,6 +18,7 @@ from wabox.api import (
     messages,
     openapi,
     sandbox,
+    sandbox_conversations,
     sandbox_delivery,
     webhook_config,
 )
@@ -91,6 +92,8 @@ def routes() -> list[Route]:
         Route("/sandbox/messages", sandbox.get_messages, methods=["GET"]),
         Route("/sandbox/messages", sandbox.delete_messages, methods=["DELETE"]),
         Route("/sandbox/messages/{wamid}/read", sandbox_delivery.mark_read, methods=["POST"]),
+        Route("/sandbox/inbound", sandbox_conversations.post_inbound, methods=["POST"]),
+        Route("/sandbox/conversations", sandbox_conversations.get_conversations, methods=["GET"]),
         Route("/sandbox/clock", sandbox_delivery.get_clock, methods=["GET"]),
         Route("/sandbox/clock/advance", sandbox_delivery.advance_clock, methods=["POST"]),
         Route("/sandbox/scenarios", sandbox_delivery.list_scenarios, methods=["GET"]),

@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, Response
 
 import wabox
 from wabox.schema.errors import ErrorEnvelope
+from wabox.schema.inbound import ConversationList, Inbound, InboundAccepted
 from wabox.schema.media import MediaUrl, SweepResult, UploadedMedia
 from wabox.schema.messages import AnyMessage, MarkRead, SendResponse, SuccessResponse
 from wabox.schema.sandbox import (
@@ -274,6 +275,26 @@ OPERATIONS: tuple[Operation, ...] = (
         None,
         SuccessResponse,
         parameters=(("wamid", "path", "The message"),),
+    ),
+    Operation(
+        "post",
+        "/sandbox/inbound",
+        "Sandbox",
+        "A customer sends the channel a message (text, location, reaction; a reply with "
+        "context): stored, its 24-hour window opened, the messages webhook sent.",
+        "admin",
+        Inbound,
+        InboundAccepted,
+    ),
+    Operation(
+        "get",
+        "/sandbox/conversations",
+        "Sandbox",
+        "Customers per channel with their profile name and window (open/closed, expiry).",
+        "admin",
+        None,
+        ConversationList,
+        parameters=(("channel", "query", "Only this phone_number_id"),),
     ),
     Operation(
         "get",

@@ -6,7 +6,7 @@ In payloads all ids and timestamps are strings; optional members are left out, n
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -20,9 +20,15 @@ class Metadata(msgspec.Struct, kw_only=True):
     phone_number_id: str
 
 
-class Contact(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """The customer: ``wa_id``, and ``user_id``, the business-scoped user ID (BSUID)."""
+class Profile(msgspec.Struct, kw_only=True):
+    name: str
 
+
+class Contact(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The customer: ``wa_id``, and ``user_id``, the business-scoped user ID (BSUID); on
+    inbound messages also the ``profile`` name."""
+
+    profile: Profile | None = None
     wa_id: str
     user_id: str
 
@@ -48,6 +54,7 @@ class Value(msgspec.Struct, kw_only=True, omit_defaults=True):
     messaging_product: Literal["whatsapp"]  # no default: omit_defaults would drop it
     metadata: Metadata
     contacts: list[Contact] | None = None
+    messages: list[dict[str, Any]] | None = None  # inbound, shaped per type (§5.2)
     statuses: list[Status] | None = None
 
 

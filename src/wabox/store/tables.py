@@ -217,3 +217,20 @@ scenarios = sa.Table(
     sa.Column("spec", sa.Text, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
 )
+
+# The customer's side of each (channel, customer): who they are and the 24-hour customer
+# service window their last inbound message opened.
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column(
+        "channel_id",
+        sa.String(32),
+        sa.ForeignKey("channels.phone_number_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("wa_id", sa.String(32), primary_key=True),
+    sa.Column("profile_name", sa.String(256), nullable=True),
+    sa.Column("last_inbound_at", sa.Float, nullable=False),
+    sa.Column("window_expires_at", sa.Float, nullable=False),
+)

@@ -18,6 +18,7 @@ from wabox.schema.webhooks import (
     Envelope,
     Metadata,
     Pricing,
+    Profile,
     Status,
     Value,
 )
@@ -99,6 +100,27 @@ def status_payload(
                 errors=[webhook_error(error)] if error is not None else None,
             )
         ],
+    )
+    envelope = Envelope(entry=[Entry(id=channel.waba_id, changes=[Change(value=value)])])
+    return _encoder.encode(envelope)
+
+
+def message_payload(channel: Channel, *, wa_id: str, name: str, message: dict[str, Any]) -> bytes:
+    """One inbound message in Meta's envelope, with the customer in ``contacts`` (§5.2)."""
+    value = Value(
+        messaging_product="whatsapp",
+        metadata=Metadata(
+            display_phone_number=channel.display_phone_number,
+            phone_number_id=channel.phone_number_id,
+        ),
+        contacts=[
+            Contact(
+                profile=Profile(name=name),
+                wa_id=wa_id,
+                user_id=business_scoped_user_id(channel.waba_id, wa_id),
+            )
+        ],
+        messages=[message],
     )
     envelope = Envelope(entry=[Entry(id=channel.waba_id, changes=[Change(value=value)])])
     return _encoder.encode(envelope)

@@ -1,0 +1,102 @@
+"""Inbound messages and the customer service window they open, written together."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from wabox.schema.inbound import Conversation
+from wabox.store.tables import conversations, messages, webhook_deliveries
+
+if TYPE_CHECKING:
+    from wabox.store.database import Database
+
+
+async def record_inbound(
+    database: Database,
+    *,
+    channel_id: str,
+    wamid: str,
+    wa_id: str,
+    name: str | None,
+    type: str,
+    message: bytes,
+    webhook: bytes | None,
+    now: float,
+    window: float,
+) -> None:
+    """Store the message, open or refresh the window, enqueue the webhook: one transaction."""
+
+    def write(connection: sa.Connection) -> None:
+        connection.execute(
+            sa.insert(messages).values(
+                wamid=wamid,
+                channel_id=channel_id,
+                direction="inbound",
+                recipient=wa_id,
+                type=type,
+                state="received",
+                payload=message.decode(),
+                created_at=now,
+            )
+        )
+        key = (conversations.c.channel_id == channel_id) & (conversations.c.wa_id == wa_id)
+        known = connection.execute(sa.select(conversations.c.profile_name).where(key)).first()
+        values = {"last_inbound_at": now, "window_expires_at": now + window}
+        if known is None:
+            connection.execute(
+                sa.insert(conversations).values(
+                    channel_id=channel_id, wa_id=wa_id, profile_name=name, **values
+                )
+            )
+        else:
+            if name is not None:
+                values["profile_name"] = name  # type: ignore[assignment]
+            connection.execute(sa.update(conversations).where(key).values(**values))
+        if webhook is not None:
+            connection.execute(
+                sa.insert(webhook_deliveries).values(
+                    channel_id=channel_id,
+                    wamid=wamid,
+                    event="message",
+                    payload=webhook.decode(),
+                    state="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+
+    await database.writer.run(write)
+
+
+async def profile_name(database: Database, channel_id: str, wa_id: str) -> str | None:
+    async with database.engine.connect() as connection:
+        name = await connection.scalar(
+            sa.select(conversations.c.profile_name).where(
+                conversations.c.channel_id == channel_id, conversations.c.wa_id == wa_id
+            )
+        )
+    return None if name is None else str(name)
+
+
+async def list_conversations(
+    database: Database, now: float, channel: str | None = None
+) -> list[Conversation]:
+    query = sa.select(conversations).order_by(conversations.c.last_inbound_at.desc())
+    if channel is not None:
+        query = query.where(conversations.c.channel_id == channel)
+    async with database.engine.connect() as connection:
+        rows = (await connection.execute(query)).all()
+    return [
+        Conversation(
+            channel=row.channel_id,
+            wa_id=row.wa_id,
+            name=row.profile_name,
+            window="open" if row.window_expires_at > now else "closed",
+            window_expires_at=row.window_expires_at,
+            last_inbound_at=row.last_inbound_at,
+        )
+        for row in rows
+    ]
