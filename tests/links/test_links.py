@@ -103,7 +103,7 @@ def outcome(server: Server, wamid: str) -> dict[str, Any]:
 def failure(server: Server, wamid: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the media outcome, the failed event's details)."""
     found = outcome(server, wamid)
-    assert found["state"] == "failed", found
+    assert found["state"] == "failed", repr(found)
     assert found["outcome"] == "failed" or found["reason"] == "media_rules"
     details = found["events"][-1]["details"]
     assert details["code"] == 131053

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from wabox.store.channels import ChannelRegistry
 from wabox.store.media import LiveMediaCache
@@ -82,6 +84,24 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @contextlib.asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A read connection whose statements all see one moment, for reads that span
+        several tables (a message with its events): the writer commits between awaits."""
+        if self.dialect == "postgresql":
+            async with self.engine.connect() as connection:
+                repeatable = await connection.execution_options(isolation_level="REPEATABLE READ")
+                async with repeatable.begin():
+                    yield repeatable
+            return
+        async with self.engine.connect() as connection:
+            # pysqlite opens no transaction for a SELECT; an explicit one pins the WAL snapshot.
+            await connection.exec_driver_sql("BEGIN")
+            try:
+                yield connection
+            finally:
+                await connection.rollback()
 
     @classmethod
     async def open(cls, url: str) -> Database:

@@ -89,7 +89,7 @@ async def list_messages(
         query = query.where(messages.c.recipient == to)
     if type is not None:
         query = query.where(messages.c.type == type)
-    async with database.engine.connect() as connection:
+    async with database.snapshot() as connection:
         rows = (await connection.execute(query)).all()
         wamids = [row.wamid for row in rows]
         events: dict[str, list[MessageEvent]] = {

@@ -192,7 +192,7 @@ async def list_deliveries(
         query = query.where(webhook_deliveries.c.state == state)
     if event is not None:
         query = query.where(webhook_deliveries.c.event == event)
-    async with database.engine.connect() as connection:
+    async with database.snapshot() as connection:
         rows = (await connection.execute(query)).all()
         attempts: dict[int, list[WebhookAttempt]] = {row.id: [] for row in rows}
         if rows:
