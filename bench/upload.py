@@ -36,12 +36,12 @@ from pathlib import Path
 
 import httpx
 from run import (
-    ADMIN_TOKEN,
     API_KEY,
     HOST,
     BenchError,
     free_port,
     run_in_workdir,
+    wabox_server,
     wait_healthy,
 )
 
@@ -195,30 +195,6 @@ def stop(proc: subprocess.Popen[bytes] | subprocess.Popen[str], name: str, sig: 
             proc.wait()
 
 
-@contextlib.contextmanager
-def wabox_server(data_dir: Path, port: int, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Like bench/run.py's, with the upload rate limit switched off."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WABOX_")}
-    env |= {
-        "WABOX_API_KEY": API_KEY,
-        "WABOX_ADMIN_TOKEN": ADMIN_TOKEN,
-        "WABOX_MEDIA_UPLOAD_RATE": "0",
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [
-        sys.executable, "-m", "wabox", "serve",
-        "--host", HOST, "--port", str(port), "--data-dir", str(data_dir),
-    ]  # fmt: skip
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        yield proc
-    finally:
-        stop(proc, "server", signal.SIGINT)
-
-
 # --- the client (the same for both targets) -------------------------------------------------
 
 
@@ -350,7 +326,7 @@ def benchmark(args: argparse.Namespace, work: Path) -> int:
     samples: list[Sample] = []
     rss: list[RssSample] = []
     with (
-        wabox_server(data_dir, port, log_path) as server,
+        wabox_server(data_dir, port, log_path, WABOX_MEDIA_UPLOAD_RATE="0") as server,
         baseline_receiver(work / "baseline") as (receiver, receiver_port),
         httpx.Client(timeout=120) as client,
     ):
