@@ -29,6 +29,7 @@ DataDir = Annotated[
 def banner(runtime: Runtime, base_url: str) -> None:
     """Mailpit-style: everything a developer needs to point a client at this server."""
     channel = runtime.default_channel
+    assert channel is not None  # made by open_runtime just before
     rows = (
         ("Cloud API", f"{base_url}/v21.0/{channel.phone_number_id}/messages  (any vX.Y)"),
         ("360dialog", f"{base_url}/messages"),

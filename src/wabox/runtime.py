@@ -37,7 +37,7 @@ class Runtime:
     config: Config
     database: Database
     admin_token: str
-    default_channel: Channel
+    default_channel_id: str
     blobs: BlobStore
     url_secret: bytes
     upload_limiter: PerChannelLimit
@@ -48,6 +48,11 @@ class Runtime:
     lifecycle: Lifecycle
     dispatcher: Dispatcher
     workers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def default_channel(self) -> Channel | None:
+        """As the registry has it now (renamed, re-keyed or deleted since the start)."""
+        return self.database.channels.get(self.default_channel_id)
 
     def start_workers(self) -> None:
         """Background work of this process: the lifecycle, webhooks, the media sweeper."""
@@ -116,7 +121,7 @@ async def open_runtime(config: Config) -> Runtime:
         config=config,
         database=database,
         admin_token=admin_token,
-        default_channel=default,
+        default_channel_id=default.phone_number_id,
         blobs=blobs,
         url_secret=bytes.fromhex(url_secret),
         upload_limiter=PerChannelLimit("media-upload", config.media_upload_rate),

@@ -20,14 +20,10 @@ async def post_inbound(request: Request) -> Response:
     """A customer sends the channel a message: stored, window opened, webhook sent."""
     runtime = admin_runtime(request)
     inbound = decode(_inbound, await read_json_body(request, runtime.config.max_body_bytes))
-    if inbound.channel is None:
-        channel = runtime.default_channel
-        channel = runtime.database.channels.get(channel.phone_number_id) or channel
-    else:
-        found = runtime.database.channels.get(inbound.channel)
-        if found is None:
-            raise ObjectNotFound.for_object("post", inbound.channel)
-        channel = found
+    wanted = inbound.channel or runtime.default_channel_id
+    channel = runtime.database.channels.get(wanted)
+    if channel is None:
+        raise ObjectNotFound.for_object("post", wanted)
     accepted = await receive(runtime.database, channel, inbound, runtime.clock.now())
     if channel.settings.webhook is not None:
         runtime.dispatcher.wake()
