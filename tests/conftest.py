@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -118,9 +119,21 @@ class Server:
         asyncio.run(seed())
 
 
+# Most tests are about one thing (media, links, webhooks) and send to customers who never
+# wrote, often many messages to one number: their channels start with the customer service
+# window and the throughput limits off. tests/conversations runs on the real defaults.
+RELAXED_CHANNELS = json.dumps(
+    {"enforce_window": False, "throughput": None, "pair_rate_limit": False}
+)
+
+
 def make_server(tmp: Path, **env: str) -> Server:
     data_dir = tmp / "data"
-    base_env = {"WABOX_API_KEY": API_KEY, "WABOX_ADMIN_TOKEN": ADMIN_TOKEN}
+    base_env = {
+        "WABOX_API_KEY": API_KEY,
+        "WABOX_ADMIN_TOKEN": ADMIN_TOKEN,
+        "WABOX_CHANNEL_DEFAULTS": RELAXED_CHANNELS,
+    }
     return Server(data_dir=data_dir, env={**base_env, **env})
 
 

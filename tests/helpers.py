@@ -51,3 +51,37 @@ def message(type_: str, body: Any, to: str = "16505551234", **extra: Any) -> dic
         type_: body,
         **extra,
     }
+
+
+def register_template(
+    admin: httpx.Client,
+    name: str,
+    *,
+    channel: str | None = None,
+    language: str = "en_US",
+    header: str | None = None,
+    body: str = "Hello {{1}}",
+    category: str = "UTILITY",
+    **extra: Any,
+) -> dict[str, Any]:
+    """An approved template through the admin API (kept if the channel already has it);
+    ``header`` is a format: TEXT (text "Header"), IMAGE, VIDEO or DOCUMENT."""
+    components: list[dict[str, Any]] = []
+    if header == "TEXT":
+        components.append({"type": "HEADER", "format": "TEXT", "text": "Header"})
+    elif header is not None:
+        components.append({"type": "HEADER", "format": header})
+    components.append({"type": "BODY", "text": body})
+    spec = {"name": name, "language": language, "category": category, "components": components}
+    if channel is not None:
+        spec["channel"] = channel
+    response = admin.post("/sandbox/templates", json={**spec, **extra})
+    if response.status_code == 400 and "already exists" in response.text:
+        found = admin.get("/sandbox/templates", params={"name": name}).json()["templates"]
+        return next(
+            t
+            for t in found
+            if t["language"] == language and t["channel"] == (channel or t["channel"])
+        )
+    assert response.status_code == 201, response.text
+    return dict(response.json())

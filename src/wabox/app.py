@@ -20,6 +20,7 @@ from wabox.api import (
     sandbox,
     sandbox_conversations,
     sandbox_delivery,
+    templates,
     webhook_config,
 )
 from wabox.api.errors import GraphError
@@ -63,6 +64,9 @@ def routes() -> list[Route]:
         Route("/media", media.upload_media_360dialog, methods=["POST"]),
         Route("/v1/configs/webhook", webhook_config.set_webhook, methods=["POST"]),
         Route("/v1/configs/webhook", webhook_config.get_webhook, methods=["GET"]),
+        Route("/v1/configs/templates", templates.create_360dialog, methods=["POST"]),
+        Route("/v1/configs/templates", templates.list_360dialog, methods=["GET"]),
+        Route("/v1/configs/templates/{name}", templates.delete_360dialog, methods=["DELETE"]),
         Route("/{media_id:digits}", media.get_media_url_360dialog, methods=["GET"]),
         Route("/{media_id:digits}", media.delete_media_360dialog, methods=["DELETE"]),
         # Cloud API (Authorization: Bearer)
@@ -73,6 +77,21 @@ def routes() -> list[Route]:
             "/{version:version}/{phone_number_id:digits}/media",
             media.upload_media_cloud,
             methods=["POST"],
+        ),
+        Route(
+            "/{version:version}/{waba_id:digits}/message_templates",
+            templates.create_cloud,
+            methods=["POST"],
+        ),
+        Route(
+            "/{version:version}/{waba_id:digits}/message_templates",
+            templates.list_cloud,
+            methods=["GET"],
+        ),
+        Route(
+            "/{version:version}/{waba_id:digits}/message_templates",
+            templates.delete_cloud,
+            methods=["DELETE"],
         ),
         Route("/{version:version}/{media_id:digits}", media.get_media_url_cloud, methods=["GET"]),
         Route("/{version:version}/{media_id:digits}", media.delete_media_cloud, methods=["DELETE"]),
@@ -92,7 +111,12 @@ def routes() -> list[Route]:
         Route("/sandbox/messages", sandbox.get_messages, methods=["GET"]),
         Route("/sandbox/messages", sandbox.delete_messages, methods=["DELETE"]),
         Route("/sandbox/messages/{wamid}/read", sandbox_delivery.mark_read, methods=["POST"]),
+        Route("/sandbox/templates", templates.admin_list, methods=["GET"]),
+        Route("/sandbox/templates", templates.admin_create, methods=["POST"]),
+        Route("/sandbox/templates/{template_id}", templates.admin_update, methods=["PATCH"]),
+        Route("/sandbox/templates/{template_id}", templates.admin_delete, methods=["DELETE"]),
         Route("/sandbox/inbound", sandbox_conversations.post_inbound, methods=["POST"]),
+        Route("/sandbox/samples", sandbox_conversations.get_samples, methods=["GET"]),
         Route("/sandbox/conversations", sandbox_conversations.get_conversations, methods=["GET"]),
         Route("/sandbox/clock", sandbox_delivery.get_clock, methods=["GET"]),
         Route("/sandbox/clock/advance", sandbox_delivery.advance_clock, methods=["POST"]),

@@ -109,6 +109,20 @@ SETTINGS: tuple[Setting, ...] = (
         "A TOML file of scenario rules per recipient, read at start (see `/sandbox/scenarios`).",
     ),
     Setting(
+        "redis_url",
+        "WABOX_REDIS_URL",
+        "(none)",
+        "Redis for the throughput limits' buckets, shared by every wabox process; "
+        "in memory without it.",
+    ),
+    Setting(
+        "channel_defaults",
+        "WABOX_CHANNEL_DEFAULTS",
+        "{}",
+        "JSON object of channel settings every new channel starts with, e.g. "
+        '`{"enforce_window": false}`; settings named when creating a channel win.',
+    ),
+    Setting(
         "webhook_timeout",
         "WABOX_WEBHOOK_TIMEOUT",
         "5",
@@ -149,6 +163,8 @@ class Config:
     link_timeout: float = 20.0
     clock: str = "real"
     scenarios: Path | None = None
+    redis_url: str | None = None
+    channel_defaults: str = "{}"
     webhook_timeout: float = 5.0
     webhook_retry_for: float = 7 * 86400.0
     max_body_bytes: int = 1_048_576

@@ -5,21 +5,30 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 
 from wabox.config import Config
 from wabox.delivery.clock import Clock
+from wabox.delivery.customer_files import CustomerFiles
 from wabox.delivery.lifecycle import Lifecycle
 from wabox.delivery.media_checks import MediaChecks
 from wabox.delivery.scenarios import ScenarioBook, load_scenario_file
+from wabox.delivery.throughput import MemoryBuckets, RedisBuckets, Throughput
 from wabox.links.fetcher import Fetcher
 from wabox.links.guard import AddressGuard
 from wabox.links.media import LinkMedia, LinkMetrics
 from wabox.media.limits import PerChannelLimit
 from wabox.media.retention import run_sweeper
 from wabox.media.store import BlobStore
-from wabox.schema.sandbox import Channel, ChannelCreate
+from wabox.schema.sandbox import (
+    Channel,
+    ChannelCreate,
+    ChannelSettings,
+    channel_defaults,
+    merged_settings,
+)
 from wabox.store.database import Database
 from wabox.store.scenarios import stored_scenarios
 from wabox.store.settings import get_setting, put_setting
@@ -38,6 +47,7 @@ class Runtime:
     database: Database
     admin_token: str
     default_channel_id: str
+    channel_defaults: dict[str, Any]  # WABOX_CHANNEL_DEFAULTS, checked
     blobs: BlobStore
     url_secret: bytes
     upload_limiter: PerChannelLimit
@@ -47,6 +57,8 @@ class Runtime:
     scenarios: ScenarioBook
     lifecycle: Lifecycle
     dispatcher: Dispatcher
+    throughput: Throughput
+    customer_files: CustomerFiles
     workers: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -78,6 +90,7 @@ class Runtime:
         await asyncio.gather(*self.workers, return_exceptions=True)
         await self.media_checks.close()
         await self.dispatcher.close()
+        await self.throughput.close()
         await self.database.close()
 
 
@@ -94,7 +107,8 @@ async def open_runtime(config: Config) -> Runtime:
         if admin_token is None:
             admin_token = secrets.token_urlsafe(24)
         await put_setting(database, ADMIN_TOKEN, admin_token)
-        default = await _default_channel(database, config.api_key)
+        defaults = channel_defaults(config.channel_defaults)
+        default = await _default_channel(database, config.api_key, merged_settings(defaults, {}))
         url_secret = await get_setting(database, URL_SECRET)
         if url_secret is None:
             url_secret = secrets.token_hex(32)
@@ -122,6 +136,7 @@ async def open_runtime(config: Config) -> Runtime:
         database=database,
         admin_token=admin_token,
         default_channel_id=default.phone_number_id,
+        channel_defaults=defaults,
         blobs=blobs,
         url_secret=bytes.fromhex(url_secret),
         upload_limiter=PerChannelLimit("media-upload", config.media_upload_rate),
@@ -131,6 +146,10 @@ async def open_runtime(config: Config) -> Runtime:
         scenarios=scenarios,
         lifecycle=lifecycle,
         dispatcher=dispatcher,
+        customer_files=CustomerFiles(database, blobs),
+        throughput=Throughput(
+            RedisBuckets(config.redis_url) if config.redis_url else MemoryBuckets()
+        ),
     )
 
 
@@ -145,13 +164,17 @@ async def _clock(database: Database, mode: str) -> Clock:
     return clock
 
 
-async def _default_channel(database: Database, api_key: str | None) -> Channel:
+async def _default_channel(
+    database: Database, api_key: str | None, settings: ChannelSettings
+) -> Channel:
     registry = database.channels
     recorded = await get_setting(database, DEFAULT_CHANNEL)
     channel = registry.get(recorded) if recorded else None
     if channel is None:
         taken = await registry.by_api_key(api_key) if api_key else None
-        channel = taken or await registry.create(ChannelCreate(api_key=api_key, name="default"))
+        channel = taken or await registry.create(
+            ChannelCreate(api_key=api_key, name="default", settings=settings)
+        )
         await put_setting(database, DEFAULT_CHANNEL, channel.phone_number_id)
     elif api_key and channel.api_key != api_key:
         channel = await registry.set_api_key(channel, api_key)

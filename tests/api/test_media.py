@@ -20,7 +20,7 @@ from obstore.store import LocalStore, ObjectStore, S3Store
 from PIL import Image
 
 from tests.conftest import API_KEY, ChannelInfo, Server, make_server
-from tests.helpers import assert_graph_error, message
+from tests.helpers import assert_graph_error, message, register_template
 from tests.postgres import fresh_database
 from tests.s3 import BUCKET, CREDENTIALS, moto_server
 from wabox.media.types import MAX_UPLOAD_BYTES, UPLOAD_TYPES
@@ -604,7 +604,9 @@ def test_good_media_is_not_failed(server: Server, d360: httpx.Client) -> None:
 def test_template_header_media_is_checked_too(server: Server, d360: httpx.Client) -> None:
     broken = upload(d360, "/media", b"%PDF-1.4 but declared png", mime="image/png").json()["id"]
     header = {"type": "header", "parameters": [{"type": "image", "image": {"id": broken}}]}
-    template = {"name": "t", "language": {"code": "en"}, "components": [header]}
+    with server.admin() as admin:
+        register_template(admin, "image_header", language="en", header="IMAGE", body="Hi")
+    template = {"name": "image_header", "language": {"code": "en"}, "components": [header]}
     sent = d360.post("/messages", json=message("template", template))
     row = _wait_for_state(server, sent.json()["messages"][0]["id"])
     assert row["state"] == "failed"

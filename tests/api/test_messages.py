@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import ChannelInfo, Server
-from tests.helpers import assert_graph_error, message
+from tests.helpers import assert_graph_error, message, register_template
 
 MEDIA_ID = "4242424242424242"
 
@@ -143,6 +143,9 @@ def assert_accepted(response: httpx.Response, to: str, wa_id: str) -> str:
 def test_each_type_is_accepted_and_stored(
     server: Server, d360: httpx.Client, type_: str, body: Any
 ) -> None:
+    if type_ == "template":
+        with server.admin() as admin:
+            register_template(admin, "order_update", header="IMAGE", body="Order {{1}} shipped")
     payload = message(type_, body, biz_opaque_callback_data="cb-1")
     wamid = assert_accepted(send(d360, payload), "16505551234", "16505551234")
     row = stored(server, wamid)
@@ -158,10 +161,12 @@ def test_image_by_uploaded_id_is_accepted(d360: httpx.Client, media_id: str) -> 
 
 
 def test_template_header_by_id_goes_through_the_media_rules(
-    d360: httpx.Client, media_id: str
+    server: Server, d360: httpx.Client, media_id: str
 ) -> None:
+    with server.admin() as admin:
+        register_template(admin, "document_header", language="en", header="DOCUMENT", body="Hi")
     header = {"type": "header", "parameters": [{"type": "document", "document": {"id": media_id}}]}
-    template = {"name": "t", "language": {"code": "en"}, "components": [header]}
+    template = {"name": "document_header", "language": {"code": "en"}, "components": [header]}
     assert_accepted(send(d360, message("template", template)), "16505551234", "16505551234")
     header["parameters"][0]["document"] = {"id": "999000999"}
     assert_graph_error(
@@ -207,14 +212,35 @@ def test_cloud_dialect_accepts_the_same_body(server: Server, cloud: httpx.Client
     assert stored(server, wamid)["payload"]["text"] == {"body": "cloud"}
 
 
-def test_mark_as_read_answers_success(d360: httpx.Client, cloud: httpx.Client) -> None:
-    body = {"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.ABC"}
-    for client in (d360, cloud):
-        response = send(client, body)
-        assert response.status_code == 200
-        assert response.json() == {"success": True}
-    typing = {**body, "typing_indicator": {"type": "text"}}
-    assert send(d360, typing).json() == {"success": True}
+def test_mark_as_read_marks_the_customers_messages_read(
+    server: Server, d360: httpx.Client, cloud: httpx.Client
+) -> None:
+    customer = {"from": "16505557700", "text": {"body": "hello?"}}
+    with server.admin() as admin:
+        first, second, third = (
+            admin.post("/sandbox/inbound", json=customer).json()["id"] for _ in range(3)
+        )
+    body = {"messaging_product": "whatsapp", "status": "read", "message_id": second}
+    response = send(d360, body)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"success": True}
+    # Reading one message reads the earlier ones too, as WhatsApp shows it.
+    assert [stored(server, w)["state"] for w in (first, second, third)] == [
+        "read",
+        "read",
+        "received",
+    ]
+    assert stored(server, second)["events"][-1]["status"] == "read"
+    typing = {**body, "message_id": third, "typing_indicator": {"type": "text"}}
+    assert send(cloud, typing).json() == {"success": True}
+    assert stored(server, third)["state"] == "read"
+    assert send(d360, body).json() == {"success": True}  # again: still fine
+    assert_graph_error(
+        send(d360, {**body, "message_id": "wamid.ABC"}),
+        status=400,
+        code=100,
+        contains="must be a message this number received",
+    )
     assert_graph_error(
         send(d360, {**body, "status": "delivered"}), status=400, code=100, contains="status"
     )

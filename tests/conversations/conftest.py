@@ -8,11 +8,17 @@ import pytest
 
 from tests.conftest import Server, make_server
 from tests.delivery.receiver import Receiver, running_receiver
+from tests.links.origin import Origin, running_origin
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    instance = make_server(tmp_path_factory.mktemp("conversations"), WABOX_CLOCK="virtual")
+    instance = make_server(
+        tmp_path_factory.mktemp("conversations"),
+        WABOX_CLOCK="virtual",
+        WABOX_CHANNEL_DEFAULTS="{}",  # the real defaults: window enforced, limits on
+        WABOX_LINK_ALLOW="127.0.0.1",  # template header links from a loopback origin
+    )
     instance.start()
     yield instance
     instance.stop()
@@ -21,4 +27,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     with running_receiver() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def origin() -> Iterator[Origin]:
+    with running_origin() as running:
         yield running

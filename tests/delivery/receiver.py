@@ -26,6 +26,10 @@ class Received:
         return json.loads(self.body)
 
     @property
+    def is_status(self) -> bool:
+        return "statuses" in self.json["entry"][0]["changes"][0]["value"]
+
+    @property
     def status(self) -> dict[str, Any]:
         statuses: list[dict[str, Any]] = self.json["entry"][0]["changes"][0]["value"]["statuses"]
         return statuses[0]
@@ -85,12 +89,12 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}/webhook"
 
     def statuses(self, wamid: str) -> list[str]:
-        with self._lock:
-            return [r.status["status"] for r in self.received if r.status["id"] == wamid]
+        return [r.status["status"] for r in self.for_message(wamid)]
 
     def for_message(self, wamid: str) -> list[Received]:
+        """The status webhooks of one message (inbound messages' webhooks are skipped)."""
         with self._lock:
-            return [r for r in self.received if r.status["id"] == wamid]
+            return [r for r in self.received if r.is_status and r.status["id"] == wamid]
 
     def wait_for(self, wamid: str, count: int, timeout: float = 10) -> list[Received]:
         deadline = time.monotonic() + timeout

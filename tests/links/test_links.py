@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import API_KEY, Server, make_server
-from tests.helpers import message
+from tests.helpers import message, register_template
 from tests.links.origin import Origin, running_origin, unanswered_port
 from tests.postgres import fresh_database
 
@@ -355,7 +355,9 @@ def test_template_header_and_document_links_go_through_the_pipeline(
     assert found["state"] != "failed"
     html = origin.serve(path(".png"), b"<html>", headers={"Content-Type": "text/html"})
     header = {"type": "header", "parameters": [{"type": "image", "image": {"link": html}}]}
-    template = {"name": "t", "language": {"code": "en"}, "components": [header]}
+    with server.admin() as admin:
+        register_template(admin, "image_header", language="en", header="IMAGE", body="Hi")
+    template = {"name": "image_header", "language": {"code": "en"}, "components": [header]}
     response = d360.post("/messages", json=message("template", template))
     found, details = failure(server, response.json()["messages"][0]["id"])
     assert found["path"] == "template['components'][0]['parameters'][0]['image']"

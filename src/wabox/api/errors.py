@@ -26,6 +26,7 @@ workers raise and serialise the same errors the HTTP layer does.
 | PairRateLimit | 131056 | 400 | (Business Account, Consumer Account) pair rate limit hit |
 | TemplateParamMismatch | 132000 | 400 | Number of parameters does not match the expected … |
 | TemplateNotFound | 132001 | 404 | Template name does not exist in the translation |
+| TemplateParamFormatMismatch | 132012 | 400 | Parameter format does not match format in … |
 | TemplatePaused | 132015 | 400 | Template is Paused |
 | TemplateDisabled | 132016 | 400 | Template is Disabled |
 """
@@ -207,6 +208,11 @@ class TemplateParamMismatch(GraphError):
 
 class TemplateNotFound(GraphError):
     code, http_status, title = 132001, 404, "Template name does not exist in the translation"
+
+
+class TemplateParamFormatMismatch(GraphError):
+    code, http_status = 132012, 400
+    title = "Parameter format does not match format in the created template"
 
 
 class TemplatePaused(GraphError):

@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, Response
 
 import wabox
 from wabox.schema.errors import ErrorEnvelope
-from wabox.schema.inbound import ConversationList, Inbound, InboundAccepted
+from wabox.schema.inbound import ConversationList, Inbound, InboundAccepted, SampleList
 from wabox.schema.media import MediaUrl, SweepResult, UploadedMedia
 from wabox.schema.messages import AnyMessage, MarkRead, SendResponse, SuccessResponse
 from wabox.schema.sandbox import (
@@ -29,6 +29,16 @@ from wabox.schema.sandbox import (
     WebhookDeliveryList,
 )
 from wabox.schema.scenarios import Scenario, ScenarioList
+from wabox.schema.templates import (
+    AdminTemplate,
+    Created,
+    Deleted360,
+    TemplateCreate,
+    TemplateList,
+    TemplatePage,
+    TemplateUpdate,
+    WabaTemplateList,
+)
 from wabox.schema.webhooks import WebhookConfigAnswer, WebhookConfigBody
 
 
@@ -51,6 +61,10 @@ class Operation:
 _CLOUD_PATH = (
     ("version", "path", "Graph API version, e.g. v21.0"),
     ("phone_number_id", "path", "The channel's phone_number_id"),
+)
+_WABA_PATH = (
+    ("version", "path", "Graph API version, e.g. v21.0"),
+    ("waba_id", "path", "The channel's WhatsApp Business Account id"),
 )
 _MEDIA_ID = ("media_id", "path", "Media ID (digits)")
 _MEDIA_PATH_CLOUD = (
@@ -387,6 +401,135 @@ OPERATIONS: tuple[Operation, ...] = (
         None,
         Deleted,
         parameters=(("channel", "query", "Only this phone_number_id"),),
+    ),
+    Operation(
+        "post",
+        "/v1/configs/templates",
+        "360dialog",
+        "Create a message template (APPROVED at once: nothing reviews it in the sandbox).",
+        "d360",
+        TemplateCreate,
+        Created,
+        201,
+    ),
+    Operation(
+        "get",
+        "/v1/configs/templates",
+        "360dialog",
+        "The channel's templates, by name and language.",
+        "d360",
+        None,
+        WabaTemplateList,
+        parameters=(
+            ("limit", "query", "1 to 1000 (default 50)"),
+            ("offset", "query", "Templates to skip"),
+            ("filters", "query", 'JSON, e.g. {"business_templates.name": "x", "status": "x"}'),
+            ("sort", "query", "Echoed back; the order is by name, then language"),
+        ),
+    ),
+    Operation(
+        "delete",
+        "/v1/configs/templates/{name}",
+        "360dialog",
+        "Delete a template in every language.",
+        "d360",
+        None,
+        Deleted360,
+        parameters=(("name", "path", "The template's name"),),
+    ),
+    Operation(
+        "post",
+        "/{version}/{waba_id}/message_templates",
+        "Cloud API",
+        "Create a message template (APPROVED at once: nothing reviews it in the sandbox).",
+        "bearer",
+        TemplateCreate,
+        Created,
+        parameters=_WABA_PATH,
+    ),
+    Operation(
+        "get",
+        "/{version}/{waba_id}/message_templates",
+        "Cloud API",
+        "The channel's templates, with cursor paging and an optional summary.",
+        "bearer",
+        None,
+        TemplatePage,
+        parameters=(
+            *_WABA_PATH,
+            ("limit", "query", "1 to 1000 (default 25)"),
+            ("after", "query", "Cursor from paging.cursors.after"),
+            ("name", "query", "Only this name"),
+            ("status", "query", "Only this status"),
+            ("summary", "query", "Any value: add the summary object"),
+        ),
+    ),
+    Operation(
+        "delete",
+        "/{version}/{waba_id}/message_templates",
+        "Cloud API",
+        "Delete a template by name (every language), or one with hsm_id.",
+        "bearer",
+        None,
+        SuccessResponse,
+        parameters=(
+            *_WABA_PATH,
+            ("name", "query", "The template's name"),
+            ("hsm_id", "query", "Only the template with this id"),
+        ),
+    ),
+    Operation(
+        "get",
+        "/sandbox/samples",
+        "Sandbox",
+        "The bundled media files a customer can send (inbound media's ``sample``).",
+        "admin",
+        None,
+        SampleList,
+    ),
+    Operation(
+        "get",
+        "/sandbox/templates",
+        "Sandbox",
+        "Every channel's templates.",
+        "admin",
+        None,
+        TemplateList,
+        parameters=(
+            ("channel", "query", "Only this phone_number_id"),
+            ("name", "query", "Only this name"),
+            ("limit", "query", "1 to 1000 (default 1000)"),
+        ),
+    ),
+    Operation(
+        "post",
+        "/sandbox/templates",
+        "Sandbox",
+        "Create a template on a channel (default: the default channel), with any status.",
+        "admin",
+        TemplateCreate,
+        AdminTemplate,
+        201,
+    ),
+    Operation(
+        "patch",
+        "/sandbox/templates/{template_id}",
+        "Sandbox",
+        "Set a template's status (PAUSED, DISABLED, REJECTED, ...), category or reason.",
+        "admin",
+        TemplateUpdate,
+        AdminTemplate,
+        parameters=(("template_id", "path", "The template's id"),),
+    ),
+    Operation(
+        "delete",
+        "/sandbox/templates/{template_id}",
+        "Sandbox",
+        "Delete one template.",
+        "admin",
+        None,
+        SuccessResponse,
+        parameters=(("template_id", "path", "The template's id"),),
     ),
 )
 

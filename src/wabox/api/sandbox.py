@@ -5,13 +5,15 @@ Mailpit-style test powers: list what was sent, clear it, manage business numbers
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
 from wabox.api.auth import require_admin
 from wabox.api.errors import InvalidParameter, ObjectNotFound
-from wabox.api.http import decode, json_response, read_json_body
+from wabox.api.http import decode, graph_error_for, json_response, read_json_body
 from wabox.media.retention import sweep
 from wabox.runtime import Runtime
 from wabox.schema.sandbox import (
@@ -22,6 +24,7 @@ from wabox.schema.sandbox import (
     Deleted,
     MessageList,
     WebhookConfig,
+    merged_settings,
 )
 from wabox.store.channels import ChannelConflict
 from wabox.store.media import expire_media
@@ -46,10 +49,11 @@ async def list_channels(request: Request) -> Response:
 
 async def create_channel(request: Request) -> Response:
     runtime = admin_runtime(request)
-    body = await read_json_body(request, runtime.config.max_body_bytes)
-    spec = decode(_channel_create, body or b"{}")
-    if spec.settings is not None:
-        await verify_webhook(None, spec.settings.webhook)
+    body = await read_json_body(request, runtime.config.max_body_bytes) or b"{}"
+    spec = decode(_channel_create, body)
+    given = msgspec.json.decode(body).get("settings") or {}
+    spec.settings = decode_settings(runtime.channel_defaults, given)
+    await verify_webhook(None, spec.settings.webhook)
     try:
         channel = await runtime.database.channels.create(spec)
     except ChannelConflict as exc:
@@ -70,9 +74,7 @@ async def update_channel(request: Request) -> Response:
     if update.name is not None:
         changes["name"] = update.name
     if update.settings is not None:
-        merged = {**msgspec.to_builtins(channel.settings), **update.settings}
-        body = msgspec.json.encode({"settings": merged})
-        settings = decode(_settings, body).settings
+        settings = decode_settings(msgspec.to_builtins(channel.settings), update.settings)
         await verify_webhook(channel.settings.webhook, settings.webhook)
         changes["settings"] = settings
     if changes:
@@ -89,11 +91,11 @@ async def verify_webhook(old: WebhookConfig | None, new: WebhookConfig | None) -
     await verify_callback(new.url, new.verify_token)
 
 
-class _Settings(msgspec.Struct):
-    settings: ChannelSettings
-
-
-_settings = msgspec.json.Decoder(_Settings)  # errors then name the param "settings"
+def decode_settings(base: dict[str, Any], given: dict[str, Any]) -> ChannelSettings:
+    try:
+        return merged_settings(base, given)
+    except msgspec.ValidationError as exc:
+        raise graph_error_for(exc) from exc
 
 
 async def delete_channel(request: Request) -> Response:

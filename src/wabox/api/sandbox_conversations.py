@@ -10,7 +10,9 @@ from wabox.api.errors import ObjectNotFound
 from wabox.api.http import decode, json_response, read_json_body
 from wabox.api.sandbox import admin_runtime
 from wabox.delivery.inbound import receive
-from wabox.schema.inbound import ConversationList, Inbound
+from wabox.media.urls import ATTACHMENTS_PATH, signed_query
+from wabox.samples import SAMPLES
+from wabox.schema.inbound import ConversationList, Inbound, SampleFile, SampleList
 from wabox.store.conversations import list_conversations
 
 _inbound = msgspec.json.Decoder(Inbound)
@@ -24,7 +26,16 @@ async def post_inbound(request: Request) -> Response:
     channel = runtime.database.channels.get(wanted)
     if channel is None:
         raise ObjectNotFound.for_object("post", wanted)
-    accepted = await receive(runtime.database, channel, inbound, runtime.clock.now())
+    base = str(request.base_url).rstrip("/")
+
+    def url_for(media_id: str, expires_at: float) -> str:
+        now = runtime.clock.now()
+        query = signed_query(runtime.url_secret, media_id, expires_at - now, now)
+        return f"{base}{ATTACHMENTS_PATH}?{query}"
+
+    accepted = await receive(
+        runtime.database, channel, inbound, runtime.clock.now(), runtime.customer_files, url_for
+    )
     if channel.settings.webhook is not None:
         runtime.dispatcher.wake()
     return json_response(accepted)
@@ -36,3 +47,15 @@ async def get_conversations(request: Request) -> Response:
         runtime.database, runtime.clock.now(), request.query_params.get("channel")
     )
     return json_response(ConversationList(conversations=found))
+
+
+async def get_samples(request: Request) -> Response:
+    admin_runtime(request)
+    return json_response(
+        SampleList(
+            samples=[
+                SampleFile(name=s.name, mime_type=s.mime_type, kind=s.kind)
+                for s in SAMPLES.values()
+            ]
+        )
+    )

@@ -12,10 +12,16 @@ import base64
 import os
 import time
 from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 from urllib.parse import urlsplit
+
+import msgspec
 
 from wabox.api.errors import InvalidParameter, MissingParameter, RecipientIsSender
 from wabox.delivery.lifecycle import CHECK_LEASE, Lifecycle
+from wabox.delivery.templates import check_sendable, render
+from wabox.delivery.throughput import Throughput
+from wabox.delivery.window import pricing, reengagement_error, window_is_open
 from wabox.schema.messages import (
     AnyMessage,
     AudioMessage,
@@ -33,9 +39,11 @@ from wabox.schema.messages import (
 )
 from wabox.schema.sandbox import Channel
 from wabox.store import messages as message_rows
+from wabox.store.conversations import window_expires_at
 from wabox.store.database import Database
 from wabox.store.links import MediaOutcomeRow
 from wabox.store.media import media_is_live
+from wabox.store.templates import find_template
 
 _PHONE_NOISE = str.maketrans("", "", "+-() ")
 UNDOCUMENTED = "Meta does not document its behaviour here; wabox is strict."
@@ -209,6 +217,11 @@ def check_interactive(interactive: InteractiveObject) -> None:
         )
 
 
+class Accepted(NamedTuple):
+    response: SendResponse
+    checking: bool  # its media waits in the ``check`` step: the caller starts the check
+
+
 async def accept_message(
     database: Database,
     channel: Channel,
@@ -218,12 +231,16 @@ async def accept_message(
     now: float,
     media: Sequence[MediaOutcomeRow] | None = (),
     lifecycle: Lifecycle | None = None,
-) -> SendResponse:
+    throughput: Throughput | None = None,
+) -> Accepted:
     """Validate against the channel, commit the message, and answer like Meta (§1.4).
 
     ``media``: outcomes already known (cache hits), committed with the message; None when
     its media must be checked first, so the message waits in the ``check`` step. Otherwise
-    the ``lifecycle``'s first step is committed with it.
+    the ``lifecycle``'s first step is committed with it. A non-template message to a
+    closed customer service window is accepted and fails at once with 131047, its media
+    never fetched (wire-facts §6). A message that passes every check counts against the
+    ``throughput`` limits, which may still refuse it (130429, 131056).
     """
     wa_id = normalise_recipient(message.to)
     if wa_id == channel.display_phone_number:
@@ -236,9 +253,28 @@ async def accept_message(
             raise unknown_media(path)
     if isinstance(message, InteractiveMessage):
         check_interactive(message.interactive)
+    template_category = rendered = None
+    if isinstance(message, TemplateMessage):
+        name, language = message.template.name, message.template.language.code
+        template = check_sendable(
+            await find_template(database, channel.phone_number_id, name, language),
+            name,
+            language,
+        )
+        rendered = msgspec.json.encode(render(template, message.template)).decode()
+        template_category = template.category.lower()
+    if throughput is not None:
+        await throughput.admit(channel, wa_id, now)
 
     wamid = new_wamid(wa_id)
     message_type = _type_of(message)
+    window_open = window_is_open(
+        await window_expires_at(database, channel.phone_number_id, wa_id), now
+    )
+    category, pricing_type = pricing(template_category, window_open)
+    error = None
+    if not window_open and template_category is None and channel.settings.enforce_window:
+        error, media = reengagement_error(), ()
     first_step = None
     if media is not None and lifecycle is not None:
         first_step = lifecycle.first_step(
@@ -247,7 +283,10 @@ async def accept_message(
             recipient=wa_id,
             message_type=message_type,
             biz_opaque_callback_data=message.biz_opaque_callback_data,
+            category=category,
+            pricing_type=pricing_type,
             now=now,
+            error=error,
         )
     await message_rows.insert_accepted(
         database,
@@ -262,14 +301,18 @@ async def accept_message(
         next_step="sent" if media is not None else "check",
         due_at=now if media is not None else now + CHECK_LEASE,
         first_step=first_step,
+        category=category,
+        pricing_type=pricing_type,
+        rendered=rendered,
     )
     if first_step is not None and lifecycle is not None:
         lifecycle.written(first_step)
-    return SendResponse(
+    response = SendResponse(
         messaging_product="whatsapp",
         contacts=[SentContact(input=message.to, wa_id=wa_id)],
         messages=[SentMessage(id=wamid)],
     )
+    return Accepted(response, checking=media is None)
 
 
 def _type_of(message: AnyMessage) -> str:

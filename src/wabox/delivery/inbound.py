@@ -13,36 +13,66 @@ import msgspec
 
 from wabox.api.errors import MissingParameter
 from wabox.delivery.accept import new_wamid
-from wabox.schema.inbound import Inbound, InboundAccepted
+from wabox.delivery.customer_files import CustomerFiles, UrlFor
+from wabox.delivery.window import WINDOW
+from wabox.schema.inbound import Inbound, InboundAccepted, InboundMedia
 from wabox.schema.sandbox import Channel
 from wabox.store.conversations import profile_name, record_inbound
 from wabox.store.database import Database
 from wabox.webhooks.payloads import message_payload
 
-WINDOW = 24 * 3600.0  # the customer service window (wire-facts §6)
+MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
 
 
-def message_object(channel: Channel, inbound: Inbound, wamid: str, now: float) -> dict[str, Any]:
+def without_nulls(value: Any) -> Any:
+    """Meta leaves absent fields out; request structs keep them as None."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
+async def message_object(
+    channel: Channel,
+    inbound: Inbound,
+    wamid: str,
+    now: float,
+    files: CustomerFiles,
+    url_for: UrlFor,
+) -> tuple[dict[str, Any], str | None]:
+    """The ``messages[]`` member, and the media ID of a media message."""
     body = getattr(inbound, inbound.type)
-    if body is None:
+    media_id = None
+    if inbound.type in MEDIA_KINDS:
+        spec = body if body is not None else InboundMedia()
+        content, media_id = await files.keep(channel, inbound.type, spec, now, url_for)
+    elif body is None:
         raise MissingParameter(f"The parameter {inbound.type} is required for type {inbound.type}.")
+    else:
+        content = without_nulls(msgspec.to_builtins(body))
     message: dict[str, Any] = {
         "from": inbound.from_,
         "id": wamid,
         "timestamp": str(int(now)),
         "type": inbound.type,
-        inbound.type: msgspec.to_builtins(body),
+        inbound.type: content,
     }
     if inbound.context is not None:
         message["context"] = {"from": channel.display_phone_number, "id": inbound.context.id}
-    return message
+    return message, media_id
 
 
 async def receive(
-    database: Database, channel: Channel, inbound: Inbound, now: float
+    database: Database,
+    channel: Channel,
+    inbound: Inbound,
+    now: float,
+    files: CustomerFiles,
+    url_for: UrlFor,
 ) -> InboundAccepted:
     wamid = new_wamid(inbound.from_)
-    message = message_object(channel, inbound, wamid, now)
+    message, media_id = await message_object(channel, inbound, wamid, now, files, url_for)
     name = (
         inbound.name
         or await profile_name(database, channel.phone_number_id, inbound.from_)
@@ -63,4 +93,4 @@ async def receive(
         now=now,
         window=WINDOW,
     )
-    return InboundAccepted(id=wamid, window_expires_at=now + WINDOW)
+    return InboundAccepted(id=wamid, window_expires_at=now + WINDOW, media_id=media_id)

@@ -76,10 +76,14 @@ class Lifecycle:
         recipient: str,
         message_type: str,
         biz_opaque_callback_data: str | None,
+        category: str,
+        pricing_type: str,
         now: float,
+        error: dict[str, Any] | None = None,
     ) -> Step:
         """The ``sent`` step of a message that needs no media check, planned at accept so
-        it is written with the message itself."""
+        it is written with the message itself; with ``error``, its failure instead (a
+        closed customer service window)."""
         message = DueMessage(
             wamid=wamid,
             channel_id=channel.phone_number_id,
@@ -90,7 +94,11 @@ class Lifecycle:
             biz_opaque_callback_data=biz_opaque_callback_data,
             payload="",
             due_at=now,
+            category=category,
+            pricing_type=pricing_type,
         )
+        if error is not None:
+            return self._failed(message, channel, now, error)
         scenario = self._scenarios.match(channel.phone_number_id, recipient)
         return self._step(message, channel, scenario, now, now)
 
@@ -285,7 +293,8 @@ class Lifecycle:
             status=status,
             timestamp=now,
             recipient=message.recipient,
-            message_type=message.type,
+            category=message.category or "service",  # set at accept; migration 0006 fills old rows
+            pricing_type=message.pricing_type or "free_customer_service",
             biz_opaque_callback_data=message.biz_opaque_callback_data,
             with_pricing=with_pricing,
             error=error,

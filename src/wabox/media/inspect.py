@@ -142,6 +142,15 @@ def size_problem(kind: str, size: int) -> str | None:
     return None
 
 
+def is_animated(content: bytes) -> bool:
+    """A sticker with more than one frame (for the inbound webhook's ``animated``)."""
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            return bool(getattr(image, "is_animated", False))
+    except Exception:
+        return False
+
+
 def _image_problem(content: bytes) -> str | None:
     try:
         with Image.open(io.BytesIO(content)) as image:

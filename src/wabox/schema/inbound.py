@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from wabox.schema.messages import Contact
+
 WaId = Annotated[str, Meta(pattern=r"^[0-9]{5,15}$")]
 
 
@@ -26,6 +28,22 @@ class InboundReaction(msgspec.Struct, forbid_unknown_fields=True):
     emoji: Annotated[str, Meta(min_length=1, max_length=16)]
 
 
+class InboundMedia(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The customer's file: one of wabox's samples (``GET /sandbox/samples``), or base64
+    ``data`` with its ``mime_type``; with neither, the kind's default sample.
+
+    ``caption`` for image, video and document; ``filename`` for document; ``voice`` for
+    audio (a voice note: OGG/OPUS, mono).
+    """
+
+    sample: Annotated[str, Meta(max_length=64)] | None = None
+    data: str | None = None
+    mime_type: Annotated[str, Meta(max_length=255)] | None = None
+    caption: Annotated[str, Meta(max_length=1024)] | None = None
+    filename: Annotated[str, Meta(min_length=1, max_length=240)] | None = None
+    voice: bool | None = None
+
+
 class InboundContext(msgspec.Struct, forbid_unknown_fields=True):
     """A reply: the wamid of the business message the customer quotes."""
 
@@ -38,16 +56,47 @@ class Inbound(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     from_: WaId = msgspec.field(name="from")
     channel: Annotated[str, Meta(pattern=r"^[0-9]{5,20}$")] | None = None
     name: Annotated[str, Meta(min_length=1, max_length=256)] | None = None
-    type: Literal["text", "location", "reaction"] = "text"
+    type: Literal[
+        "text",
+        "image",
+        "video",
+        "audio",
+        "document",
+        "sticker",
+        "location",
+        "contacts",
+        "reaction",
+    ] = "text"
     text: InboundText | None = None
+    image: InboundMedia | None = None
+    video: InboundMedia | None = None
+    audio: InboundMedia | None = None
+    document: InboundMedia | None = None
+    sticker: InboundMedia | None = None
     location: InboundLocation | None = None
+    contacts: Annotated[list[Contact], Meta(min_length=1, max_length=257)] | None = None
     reaction: InboundReaction | None = None
     context: InboundContext | None = None
 
 
-class InboundAccepted(msgspec.Struct, kw_only=True):
+class InboundAccepted(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The new wamid; ``media_id`` for media, retrievable by the business for 7 days."""
+
     id: str
     window_expires_at: float
+    media_id: str | None = None
+
+
+class SampleFile(msgspec.Struct, kw_only=True):
+    name: str
+    mime_type: str
+    kind: str
+
+
+class SampleList(msgspec.Struct):
+    """The real files a customer can send without bringing their own (``sample``)."""
+
+    samples: list[SampleFile]
 
 
 class Conversation(msgspec.Struct, kw_only=True):

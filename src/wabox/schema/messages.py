@@ -245,7 +245,24 @@ class TemplateParameter(RequestStruct, kw_only=True):
 
 
 class TemplateComponent(RequestStruct, kw_only=True):
-    type: Literal["header", "body", "footer", "button", "buttons", "carousel", "limited_time_offer"]
+    """``type`` in either case: Meta's examples use lower case, pywa sends upper case."""
+
+    type: Literal[
+        "header",
+        "body",
+        "footer",
+        "button",
+        "buttons",
+        "carousel",
+        "limited_time_offer",
+        "HEADER",
+        "BODY",
+        "FOOTER",
+        "BUTTON",
+        "BUTTONS",
+        "CAROUSEL",
+        "LIMITED_TIME_OFFER",
+    ]
     sub_type: str | None = None
     index: int | str | None = None
     parameters: list[TemplateParameter] | None = None

@@ -38,12 +38,44 @@ class ChannelSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ``delivered_after``: seconds from ``sent`` to ``delivered``; ``read_after``: seconds
     from ``delivered`` to ``read``, or null for "never by itself" (the inbox or
     ``POST /sandbox/messages/{wamid}/read`` marks it read).
+    ``enforce_window``: a non-template message outside the customer's 24-hour window
+    fails with 131047, as on Meta's platform; false lets every message through.
+    ``throughput``: messages per second the channel may send (Meta: 80, up to 1,000), null
+    for no limit; ``pair_rate_limit``: Meta's one message per 6 s (bursts of 45) to one
+    customer. Both answer HTTP 400 at once (130429, 131056).
     """
 
     link_cache: Literal["seed", "fixed-10m"] = "seed"
     delivered_after: Seconds = 0.1
     read_after: Seconds | None = 1.0
     webhook: WebhookConfig | None = None
+    enforce_window: bool = True
+    throughput: Annotated[int, Meta(ge=1, le=1000)] | None = 80
+    pair_rate_limit: bool = True
+
+
+class _SettingsBody(msgspec.Struct):
+    settings: ChannelSettings
+
+
+_settings_body = msgspec.json.Decoder(_SettingsBody)  # errors name the param "settings"
+
+
+def merged_settings(base: dict[str, Any], given: dict[str, Any]) -> ChannelSettings:
+    """``given`` over ``base``; raises msgspec.ValidationError naming the bad field."""
+    return _settings_body.decode(msgspec.json.encode({"settings": {**base, **given}})).settings
+
+
+def channel_defaults(raw: str) -> dict[str, Any]:
+    """``WABOX_CHANNEL_DEFAULTS``, checked at start so a typo stops the server."""
+    try:
+        found = msgspec.json.decode(raw)
+        if not isinstance(found, dict):
+            raise ValueError("must be a JSON object")
+        merged_settings({}, found)
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+        raise ValueError(f"WABOX_CHANNEL_DEFAULTS: {exc}") from None
+    return found
 
 
 class Channel(msgspec.Struct, kw_only=True):
@@ -107,8 +139,18 @@ class MediaOutcome(msgspec.Struct, kw_only=True, omit_defaults=True):
     timestamp: float
 
 
+class MessagePricing(msgspec.Struct, kw_only=True):
+    """What the status webhooks say in ``pricing`` (decided at accept)."""
+
+    category: str
+    type: str
+
+
 class StoredMessage(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """A message as wabox holds it, newest first in ``GET /sandbox/messages``."""
+    """A message as wabox holds it, newest first in ``GET /sandbox/messages``.
+
+    ``rendered``: a template's header, body, footer and buttons with the values filled in.
+    """
 
     wamid: str
     channel: str
@@ -119,6 +161,8 @@ class StoredMessage(msgspec.Struct, kw_only=True, omit_defaults=True):
     created_at: float
     payload: Any
     biz_opaque_callback_data: str | None = None
+    pricing: MessagePricing | None = None
+    rendered: Any = None
     events: list[MessageEvent] = msgspec.field(default_factory=list)
     media: list[MediaOutcome] = msgspec.field(default_factory=list)
 

@@ -33,10 +33,13 @@ class Contact(msgspec.Struct, kw_only=True, omit_defaults=True):
     user_id: str
 
 
+PricingType = Literal["regular", "free_customer_service", "free_entry_point"]
+
+
 class Pricing(msgspec.Struct, kw_only=True):
     billable: bool
     pricing_model: str = "PMP"
-    type: Literal["regular", "free_customer_service", "free_entry_point"]
+    type: PricingType
     category: str
 
 

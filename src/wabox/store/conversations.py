@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from wabox.schema.inbound import Conversation
-from wabox.store.tables import conversations, messages, webhook_deliveries
+from wabox.store.tables import conversations, message_events, messages, webhook_deliveries
 
 if TYPE_CHECKING:
     from wabox.store.database import Database
@@ -69,6 +69,50 @@ async def record_inbound(
             )
 
     await database.writer.run(write)
+
+
+async def mark_inbound_read(database: Database, channel_id: str, wamid: str, now: float) -> bool:
+    """The business read the customer's message, and with it every earlier one from that
+    customer (as WhatsApp shows it); False if the channel received no such message."""
+
+    def write(connection: sa.Connection) -> bool:
+        found = connection.execute(
+            sa.select(messages.c.id, messages.c.recipient).where(
+                messages.c.wamid == wamid,
+                messages.c.channel_id == channel_id,
+                messages.c.direction == "inbound",
+            )
+        ).first()
+        if found is None:
+            return False
+        unread = sa.and_(
+            messages.c.channel_id == channel_id,
+            messages.c.recipient == found.recipient,
+            messages.c.direction == "inbound",
+            messages.c.state == "received",
+            messages.c.id <= found.id,
+        )
+        wamids = list(connection.scalars(sa.select(messages.c.wamid).where(unread)))
+        if wamids:
+            connection.execute(sa.update(messages).where(unread).values(state="read"))
+            connection.execute(
+                sa.insert(message_events),
+                [{"wamid": w, "status": "read", "created_at": now} for w in wamids],
+            )
+        return True
+
+    return bool(await database.writer.run(write))
+
+
+async def window_expires_at(database: Database, channel_id: str, wa_id: str) -> float | None:
+    """When the customer's service window closes (or closed); None if they never wrote."""
+    async with database.engine.connect() as connection:
+        found = await connection.scalar(
+            sa.select(conversations.c.window_expires_at).where(
+                conversations.c.channel_id == channel_id, conversations.c.wa_id == wa_id
+            )
+        )
+    return None if found is None else float(found)
 
 
 async def profile_name(database: Database, channel_id: str, wa_id: str) -> str | None:

@@ -33,6 +33,8 @@ class DueMessage:
     biz_opaque_callback_data: str | None
     payload: str
     due_at: float | None = None
+    category: str | None = None  # pricing, decided at accept (delivery/window.py)
+    pricing_type: str | None = None
 
 
 @dataclass(slots=True)
@@ -60,6 +62,8 @@ _COLUMNS = (
     messages.c.biz_opaque_callback_data,
     messages.c.payload,
     messages.c.due_at,
+    messages.c.category,
+    messages.c.pricing_type,
 )
 
 

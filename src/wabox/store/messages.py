@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import sqlalchemy as sa
 
-from wabox.schema.sandbox import MediaOutcome, MessageEvent, StoredMessage
+from wabox.schema.sandbox import MediaOutcome, MessageEvent, MessagePricing, StoredMessage
 from wabox.store.lifecycle import Step, delivery_rows, event_rows
 from wabox.store.tables import message_events, message_media, messages, webhook_deliveries
 
@@ -32,6 +32,9 @@ async def insert_accepted(
     next_step: str | None = "sent",
     due_at: float | None = None,
     first_step: Step | None = None,
+    category: str | None = None,
+    pricing_type: str | None = None,
+    rendered: str | None = None,
 ) -> None:
     """Store an accepted outbound message, and what is already known of it; returns once
     committed.
@@ -66,6 +69,9 @@ async def insert_accepted(
                     "created_at": now,
                     "next_step": next_step,
                     "due_at": due_at if first_step is not None or due_at is not None else now,
+                    "category": category,
+                    "pricing_type": pricing_type,
+                    "rendered": rendered,
                 },
             ),
             *extra,
@@ -144,6 +150,12 @@ def _stored(row: Any, events: list[MessageEvent], media: list[MediaOutcome]) -> 
         created_at=row.created_at,
         payload=msgspec.json.decode(row.payload),
         biz_opaque_callback_data=row.biz_opaque_callback_data,
+        pricing=(
+            MessagePricing(category=row.category, type=row.pricing_type)
+            if row.category is not None and row.pricing_type is not None
+            else None
+        ),
+        rendered=msgspec.json.decode(row.rendered) if row.rendered else None,
         events=events,
         media=media,
     )

@@ -55,6 +55,12 @@ messages = sa.Table(
     # is due. A claimed check is pushed into the future as a lease, so a crash retries it.
     sa.Column("next_step", sa.String(16), nullable=True),
     sa.Column("due_at", sa.Float, nullable=True),
+    # Pricing decided at accept (the template's category and the window then): the
+    # status webhooks' ``pricing`` (wire-facts §5.3, §6). Null on inbound messages.
+    sa.Column("category", sa.String(32), nullable=True),
+    sa.Column("pricing_type", sa.String(32), nullable=True),
+    # A template's text with its parameters filled in (JSON), for the inbox and search.
+    sa.Column("rendered", sa.Text, nullable=True),
     sa.Index("ix_messages_channel_id_id", "channel_id", "id"),
     sa.Index(
         "ix_messages_due_at",
@@ -233,4 +239,26 @@ conversations = sa.Table(
     sa.Column("profile_name", sa.String(256), nullable=True),
     sa.Column("last_inbound_at", sa.Float, nullable=False),
     sa.Column("window_expires_at", sa.Float, nullable=False),
+)
+
+templates = sa.Table(
+    "templates",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column(
+        "channel_id",
+        sa.String(32),
+        sa.ForeignKey("channels.phone_number_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.String(512), nullable=False),
+    sa.Column("language", sa.String(16), nullable=False),
+    sa.Column("category", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("parameter_format", sa.String(16), nullable=False),  # POSITIONAL or NAMED
+    sa.Column("components", sa.Text, nullable=False),  # Meta's component list, as JSON
+    sa.Column("rejected_reason", sa.String(64), nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("channel_id", "name", "language"),
 )

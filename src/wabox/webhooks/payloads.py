@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -18,6 +18,7 @@ from wabox.schema.webhooks import (
     Envelope,
     Metadata,
     Pricing,
+    PricingType,
     Profile,
     Status,
     Value,
@@ -46,13 +47,11 @@ def business_scoped_user_id(waba_id: str, wa_id: str) -> str:
     return f"{region}.{int.from_bytes(digest[:8], 'big') % 10**20:020d}"
 
 
-def pricing_for(message_type: str) -> Pricing:
-    """Per-message pricing (PMP, since 1 July 2025): non-template messages are free
-    customer service; templates are billed in their category (utility until the
-    template registry says otherwise)."""
-    if message_type == "template":
-        return Pricing(billable=True, type="regular", category="utility")
-    return Pricing(billable=False, type="free_customer_service", category="service")
+def pricing_for(category: str, pricing_type: str) -> Pricing:
+    """Per-message pricing (PMP, since 1 July 2025), as decided at accept
+    (``delivery/window.py``); ``billable`` is true only for what is charged."""
+    kind = cast(PricingType, pricing_type)
+    return Pricing(billable=kind == "regular", type=kind, category=category)
 
 
 def webhook_error(error: dict[str, Any]) -> WebhookError:
@@ -73,7 +72,8 @@ def status_payload(
     status: str,
     timestamp: float,
     recipient: str,
-    message_type: str,
+    category: str,
+    pricing_type: str,
     biz_opaque_callback_data: str | None = None,
     with_pricing: bool = False,
     error: dict[str, Any] | None = None,
@@ -96,7 +96,7 @@ def status_payload(
                 timestamp=str(int(timestamp)),
                 recipient_id=recipient,
                 biz_opaque_callback_data=biz_opaque_callback_data,
-                pricing=pricing_for(message_type) if with_pricing else None,
+                pricing=pricing_for(category, pricing_type) if with_pricing else None,
                 errors=[webhook_error(error)] if error is not None else None,
             )
         ],

@@ -1,0 +1,131 @@
+"""Throughput limits (wire-facts §7): 130429 per channel, 131056 per customer, both HTTP 400
+at once; shared through Redis by several processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Server, make_server
+from tests.delivery.helpers import advance, client, new_channel
+from tests.helpers import assert_graph_error, message
+from wabox.delivery.throughput import Buckets, MemoryBuckets, RedisBuckets
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+PAIR = (
+    "Message failed to send because there were too many messages sent from this phone number "
+    "to the same phone number in a short period of time."
+)
+
+
+def text(c: httpx.Client, to: str) -> httpx.Response:
+    return c.post("/messages", json=message("text", {"body": "hi"}, to=to))
+
+
+def test_the_pair_limit_allows_a_burst_of_45_then_one_per_6_seconds(server: Server) -> None:
+    channel = new_channel(server, enforce_window=False)
+    with client(server, channel) as c:
+        for n in range(45):
+            assert text(c, "16505553000").status_code == 200, n
+        refused = assert_graph_error(text(c, "16505553000"), status=400, code=131056)
+        assert refused["message"] == (
+            "(#131056) (Business Account, Consumer Account) pair rate limit hit"
+        )
+        assert refused["error_data"]["details"] == PAIR
+        assert text(c, "16505553001").status_code == 200  # another customer is not limited
+        advance(server, 6)
+        assert text(c, "16505553000").status_code == 200
+        assert_graph_error(text(c, "16505553000"), status=400, code=131056)
+
+
+def test_the_channel_limit_is_80_per_second_by_default(server: Server) -> None:
+    channel = new_channel(server, enforce_window=False)
+    with client(server, channel) as c:
+        for n in range(80):
+            answer = text(c, f"1650555{n:04d}")
+            assert answer.status_code == 200, (n, answer.text)
+        refused = assert_graph_error(text(c, "16505559999"), status=400, code=130429)
+        assert refused["message"] == "(#130429) Rate limit hit"
+        assert refused["error_data"]["details"] == "Cloud API message throughput has been reached."
+        advance(server, 0.5)
+        for n in range(40):
+            assert text(c, f"1650556{n:04d}").status_code == 200, n
+        assert_graph_error(text(c, "16505569999"), status=400, code=130429)
+
+
+def test_limits_are_set_per_channel(server: Server) -> None:
+    slow = new_channel(server, enforce_window=False, throughput=3)
+    with client(server, slow) as c:
+        assert [text(c, f"165055700{n}").status_code for n in range(4)] == [200, 200, 200, 400]
+    unlimited = new_channel(server, enforce_window=False, throughput=None, pair_rate_limit=False)
+    with client(server, unlimited) as c:
+        assert {text(c, "16505557100").status_code for _ in range(100)} == {200}
+    with server.admin() as admin:
+        too_fast = admin.post("/sandbox/channels", json={"settings": {"throughput": 1001}})
+    assert_graph_error(too_fast, status=400, code=100, contains="throughput")
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_the_buckets_agree(backend: str) -> None:
+    """GCRA in memory and in Redis: the same answers for the same times."""
+
+    async def run() -> list[float]:
+        buckets: Buckets = MemoryBuckets() if backend == "memory" else RedisBuckets(REDIS_URL)
+        key = f"test:{secrets.token_hex(8)}"
+        t = 1_800_000_000.0
+        try:
+            answers = [await buckets.take(key, 6.0, 3, t) for _ in range(4)]
+            answers.append(await buckets.take(key, 6.0, 3, t + 5.9))
+            answers.append(await buckets.take(key, 6.0, 3, t + 6.0))
+            answers.append(await buckets.take(key, 6.0, 3, t + 6.0))
+            return answers
+        finally:
+            await buckets.close()
+
+    answers = asyncio.run(run())
+    assert answers[:3] == [0.0, 0.0, 0.0]
+    assert answers[3] == pytest.approx(6.0)
+    assert answers[4] == pytest.approx(0.1)
+    assert answers[5] == 0.0
+    assert answers[6] == pytest.approx(6.0)
+
+
+@contextlib.contextmanager
+def shared_servers(tmp: Path, count: int) -> Iterator[list[Server]]:
+    with contextlib.ExitStack() as stack:
+        servers = []
+        for n in range(count):
+            (tmp / f"s{n}").mkdir()
+            instance = make_server(tmp / f"s{n}", WABOX_REDIS_URL=REDIS_URL)
+            instance.start()
+            stack.callback(instance.stop)
+            servers.append(instance)
+        yield servers
+
+
+def test_two_processes_share_the_buckets_through_redis(tmp_path: Path) -> None:
+    channel: dict[str, Any] = {
+        "phone_number_id": str(10**14 + secrets.randbelow(9 * 10**14)),
+        "settings": {"enforce_window": False, "pair_rate_limit": True},
+    }
+    with shared_servers(tmp_path, 2) as (one, two):
+        keys = []
+        for instance in (one, two):
+            with instance.admin() as admin:
+                created = admin.post("/sandbox/channels", json=channel)
+            assert created.status_code == 201, created.text
+            keys.append(created.json()["api_key"])
+        answers = []
+        for n in range(46):
+            instance, key = (one, keys[0]) if n % 2 else (two, keys[1])
+            with httpx.Client(base_url=instance.base_url, headers={"D360-API-KEY": key}) as c:
+                answers.append(text(c, "16505558000").status_code)
+    assert answers[:45] == [200] * 45
+    assert answers[45] == 400  # the 46th, wherever it lands, finds the shared bucket empty
