@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from PIL import Image
+
 from tests.conftest import ADMIN_TOKEN, Server, make_server
 from tests.delivery.receiver import running_receiver
 
@@ -99,3 +101,45 @@ def test_help_lists_the_commands() -> None:
     assert result.returncode == 0
     for command in ("serve", "channel"):
         assert command in result.stdout
+
+
+def test_inbound_and_templates_from_the_command_line(server: Server, tmp_path: Path) -> None:
+    common = ["--base-url", server.base_url, "--admin-token", ADMIN_TOKEN]
+    said = wabox("inbound", "--from", "16505556600", "--text", "hello from the cli", *common)
+    assert said.returncode == 0, said.stderr
+    wamid = json.loads(said.stdout)["id"]
+    picture = tmp_path / "dot.png"
+    Image.new("RGB", (8, 8), (0, 90, 0)).save(picture)
+    sent = wabox(
+        "inbound", "--from", "16505556600", "--type", "image", "--file", str(picture),
+        "--caption", "look", "--reply-to", wamid, *common,
+    )  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    media_id = json.loads(sent.stdout)["media_id"]
+    voice = wabox("inbound", "--from", "16505556600", "--type", "audio", "--voice", *common)
+    assert voice.returncode == 0, voice.stderr
+    with server.admin() as admin:
+        rows = admin.get("/sandbox/messages", params={"to": "16505556600"}).json()["messages"]
+    voice_row, image_row, text_row = rows[:3]
+    assert text_row["payload"]["text"] == {"body": "hello from the cli"}
+    assert image_row["payload"]["image"]["id"] == media_id
+    assert image_row["payload"]["image"]["caption"] == "look"
+    assert image_row["payload"]["image"]["mime_type"] == "image/png"
+    assert voice_row["payload"]["audio"]["voice"] is True
+    refused = wabox("inbound", "--from", "16505556600", "--type", "gif", *common)
+    assert refused.returncode != 0
+
+    made = wabox(
+        "template", "create", "cli_notice", "--body", "Hi {{1}}", "--category", "marketing",
+        "--footer", "wabox", *common,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    template = json.loads(made.stdout)
+    assert (template["status"], template["category"]) == ("APPROVED", "MARKETING")
+    listed = wabox("template", "list", *common)
+    assert "cli_notice" in listed.stdout and template["id"] in listed.stdout
+    paused = wabox("template", "status", template["id"], "paused", *common)
+    assert paused.returncode == 0, paused.stderr
+    assert "is PAUSED" in paused.stdout
+    bad = wabox("template", "create", "cli_bad", "--body", "{{2}}", *common)
+    assert bad.returncode != 0 and "{{1}}" in bad.stdout

@@ -1,7 +1,10 @@
-"""The ``wabox`` command: ``serve`` the sandbox, manage ``channel``s of a running server."""
+"""The ``wabox`` command: ``serve`` the sandbox; manage a running server's ``channel``s and
+``template``s; send as a customer (``inbound``)."""
 
 from __future__ import annotations
 
+import base64
+import mimetypes
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +21,8 @@ from wabox.runtime import ADMIN_TOKEN, Runtime
 app = typer.Typer(help="wabox: WhatsApp Business messaging in a box.", no_args_is_help=True)
 channel_app = typer.Typer(help="Manage the channels (business numbers) of a running server.")
 app.add_typer(channel_app, name="channel")
+template_app = typer.Typer(help="Manage the message templates of a running server's channels.")
+app.add_typer(template_app, name="template")
 console = Console()
 
 DataDir = Annotated[
@@ -202,6 +207,158 @@ def channel_delete(
     with _admin_client(base_url, admin_token, data_dir) as client:
         _call(client, "DELETE", f"/sandbox/channels/{phone_number_id}")
     console.print(f"deleted channel {phone_number_id}")
+
+
+MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
+
+
+@app.command()
+def inbound(
+    sender: Annotated[str, typer.Option("--from", help="The customer's number (wa_id).")],
+    text: Annotated[str | None, typer.Option(help="A text message.")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--type", help="image, video, audio, document or sticker."),
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option(help="The customer's own file (else a bundled sample).")
+    ] = None,
+    sample: Annotated[
+        str | None, typer.Option(help="A bundled sample, e.g. sticker_animated.webp.")
+    ] = None,
+    mime_type: Annotated[str | None, typer.Option(help="Of --file; guessed if left out.")] = None,
+    caption: Annotated[str | None, typer.Option(help="For image, video, document.")] = None,
+    filename: Annotated[str | None, typer.Option(help="For document.")] = None,
+    voice: Annotated[bool, typer.Option(help="Audio recorded as a voice note.")] = False,
+    reply_to: Annotated[
+        str | None, typer.Option(help="The wamid of the business message quoted.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="The customer's profile name.")] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="phone_number_id; the default channel if left out.")
+    ] = None,
+    base_url: BaseUrl = "http://127.0.0.1:8360",
+    admin_token: AdminToken = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Send a message to a channel as its customer: the webhook fires, the window opens."""
+    body: dict[str, Any] = {"from": sender}
+    for key, value in (("name", name), ("channel", channel)):
+        if value is not None:
+            body[key] = value
+    if reply_to is not None:
+        body["context"] = {"id": reply_to}
+    if (text is None) == (kind is None):
+        raise typer.BadParameter("give either --text or --type", param_hint="--text")
+    if text is not None:
+        body |= {"type": "text", "text": {"body": text}}
+    else:
+        assert kind is not None
+        if kind not in MEDIA_KINDS:
+            raise typer.BadParameter(f"one of {', '.join(MEDIA_KINDS)}", param_hint="--type")
+        media: dict[str, Any] = {"caption": caption, "filename": filename, "sample": sample}
+        if kind == "audio":
+            media["voice"] = voice
+        if file is not None:
+            guessed = mime_type or mimetypes.guess_type(file.name)[0]
+            if guessed is None:
+                raise typer.BadParameter("cannot guess its type", param_hint="--mime-type")
+            data = base64.b64encode(file.read_bytes()).decode()
+            media |= {
+                "data": data,
+                "mime_type": guessed,
+                "filename": filename or (file.name if kind == "document" else None),
+            }
+        body |= {"type": kind, kind: {k: v for k, v in media.items() if v is not None}}
+    with _admin_client(base_url, admin_token, data_dir) as client:
+        answer = _call(client, "POST", "/sandbox/inbound", json=body)
+    console.print_json(data=answer)
+
+
+@template_app.command("create")
+def template_create(
+    name: Annotated[str, typer.Argument(help="Lower case, digits and _.")],
+    body: Annotated[str, typer.Option(help="The body, with {{1}}, {{2}} … placeholders.")],
+    language: Annotated[str, typer.Option(help="E.g. en_US.")] = "en_US",
+    category: Annotated[str, typer.Option(help="marketing, utility or authentication.")] = (
+        "utility"
+    ),
+    header_text: Annotated[str | None, typer.Option(help="A text header.")] = None,
+    header_format: Annotated[
+        str | None, typer.Option(help="A media header: IMAGE, VIDEO or DOCUMENT.")
+    ] = None,
+    footer: Annotated[str | None, typer.Option(help="The footer text.")] = None,
+    status: Annotated[
+        str, typer.Option(help="APPROVED, PENDING, REJECTED, PAUSED or DISABLED.")
+    ] = "APPROVED",
+    channel: Annotated[
+        str | None, typer.Option(help="phone_number_id; the default channel if left out.")
+    ] = None,
+    base_url: BaseUrl = "http://127.0.0.1:8360",
+    admin_token: AdminToken = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a template on a channel."""
+    components: list[dict[str, Any]] = []
+    if header_text is not None:
+        components.append({"type": "HEADER", "format": "TEXT", "text": header_text})
+    elif header_format is not None:
+        components.append({"type": "HEADER", "format": header_format})
+    components.append({"type": "BODY", "text": body})
+    if footer is not None:
+        components.append({"type": "FOOTER", "text": footer})
+    spec: dict[str, Any] = {
+        "name": name,
+        "language": language,
+        "category": category,
+        "status": status,
+        "components": components,
+    }
+    if channel is not None:
+        spec["channel"] = channel
+    with _admin_client(base_url, admin_token, data_dir) as client:
+        created = _call(client, "POST", "/sandbox/templates", json=spec)
+    console.print_json(data=created)
+
+
+@template_app.command("list")
+def template_list(
+    channel: Annotated[str | None, typer.Option(help="Only this phone_number_id.")] = None,
+    base_url: BaseUrl = "http://127.0.0.1:8360",
+    admin_token: AdminToken = None,
+    data_dir: DataDir = None,
+) -> None:
+    """List templates with their id, channel, status and category."""
+    params = {"channel": channel} if channel else {}
+    with _admin_client(base_url, admin_token, data_dir) as client:
+        found = _call(client, "GET", "/sandbox/templates", params=params)
+    table = Table("id", "channel", "name", "language", "category", "status")
+    for template in found["templates"]:
+        table.add_row(
+            template["id"],
+            template["channel"],
+            template["name"],
+            template["language"],
+            template["category"],
+            template["status"],
+        )
+    console.print(table)
+
+
+@template_app.command("status")
+def template_status(
+    template_id: Annotated[str, typer.Argument(help="The template's id.")],
+    status: Annotated[str, typer.Argument(help="APPROVED, PENDING, REJECTED, PAUSED, DISABLED.")],
+    base_url: BaseUrl = "http://127.0.0.1:8360",
+    admin_token: AdminToken = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Set a template's status, as Meta's review or quality rating would."""
+    with _admin_client(base_url, admin_token, data_dir) as client:
+        updated = _call(
+            client, "PATCH", f"/sandbox/templates/{template_id}", json={"status": status}
+        )
+    console.print(f"template {updated['name']} ({updated['language']}) is {updated['status']}")
 
 
 def main() -> None:

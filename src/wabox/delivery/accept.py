@@ -268,8 +268,9 @@ async def accept_message(
 
     wamid = new_wamid(wa_id)
     message_type = _type_of(message)
-    window_open = window_is_open(
-        await window_expires_at(database, channel.phone_number_id, wa_id), now
+    # The window matters for templates (pricing) and, when enforced, for everything else.
+    window_open = (template_category is not None or channel.settings.enforce_window) and (
+        window_is_open(await window_expires_at(database, channel.phone_number_id, wa_id), now)
     )
     category, pricing_type = pricing(template_category, window_open)
     error = None
