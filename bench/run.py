@@ -181,6 +181,7 @@ def free_port() -> int:
 
 
 UNLIMITED = '{"enforce_window": false, "throughput": null, "pair_rate_limit": false}'
+WINDOW_ONLY = '{"enforce_window": true, "throughput": null, "pair_rate_limit": false}'
 
 
 @contextlib.contextmanager
@@ -256,6 +257,25 @@ def smoke_test(client: httpx.Client, body: str) -> None:
         raise BenchError(f"accept smoke test: {accept.status_code} {accept.text}")
 
 
+def failed_messages(database_path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(database_path)) as connection:
+        count: int = connection.execute(
+            "SELECT count(*) FROM messages WHERE state = 'failed'"
+        ).fetchone()[0]
+        return count
+
+
+def open_window(client: httpx.Client) -> None:
+    """The recipient writes first, so every message of the run falls inside the window."""
+    response = client.post(
+        "/sandbox/inbound",
+        json={"from": RECIPIENT, "text": {"body": "hello"}},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    if response.status_code != 200:
+        raise BenchError(f"inbound: {response.status_code} {response.text}")
+
+
 def committed_messages(database_path: Path) -> int:
     with contextlib.closing(sqlite3.connect(database_path)) as connection:
         count: int = connection.execute("SELECT count(*) FROM messages").fetchone()[0]
@@ -285,6 +305,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds per endpoint")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (2 cores: 1)")
     parser.add_argument("--keep", action="store_true", help="keep the data dir and server log")
+    parser.add_argument(
+        "--window",
+        action="store_true",
+        help="enforce the customer service window (the recipient writes first), as by default",
+    )
     args = parser.parse_args()
     if args.rounds < 1 or args.duration <= 0 or args.connections < args.threads:
         parser.error("need --rounds >= 1, --duration > 0 and --connections >= --threads")
@@ -298,11 +323,14 @@ def benchmark(args: argparse.Namespace, wrk: str, work: Path) -> int:
     noop_runs: list[WrkResult] = []
     accept_runs: list[WrkResult] = []
     accepted = 1  # the smoke test's message
+    settings = {"WABOX_CHANNEL_DEFAULTS": WINDOW_ONLY} if args.window else {}
     with (
-        wabox_server(data_dir, port, log_path) as proc,
+        wabox_server(data_dir, port, log_path, **settings) as proc,
         httpx.Client(base_url=base_url, timeout=10) as client,
     ):
         wait_healthy(client, proc, log_path)
+        if args.window:
+            open_window(client)
         body = message_body(upload_image(client))
         smoke_test(client, body)
         print(
@@ -327,6 +355,9 @@ def benchmark(args: argparse.Namespace, wrk: str, work: Path) -> int:
     rows = committed_messages(data_dir / "wabox.sqlite3")
     if rows < accepted:
         raise BenchError(f"{accepted} messages got a 200 but only {rows} rows are committed")
+    failed = failed_messages(data_dir / "wabox.sqlite3")
+    if failed:
+        raise BenchError(f"{failed} messages failed (a closed window?)")
 
     noop_rps, noop_p50, noop_p99 = median_result(noop_runs)
     accept_rps, accept_p50, accept_p99 = median_result(accept_runs)

@@ -11,6 +11,7 @@ from tests.conversations.test_inbound import conversations, inbound
 from tests.delivery.helpers import advance, client, new_channel, parse_with_pywa, send, webhook
 from tests.delivery.receiver import Receiver
 from tests.helpers import message, register_template
+from wabox.store.conversations import OpenWindows
 
 REENGAGEMENT = {
     "code": 131047,
@@ -138,3 +139,36 @@ def test_a_channel_may_switch_the_window_off(server: Server, receiver: Receiver)
     wamid = send(server, channel, to="16505551004")
     sent, delivered = statuses(receiver, server, wamid, 2)
     assert (sent["status"], delivered["status"]) == ("sent", "delivered")
+
+
+def test_remembered_windows_are_a_lower_bound() -> None:
+    """The send path's memory of open windows never says open when the store says closed."""
+    windows = OpenWindows()
+    assert windows.open_until("1", "2", now=100.0) is None
+    windows.saw("1", "2", 200.0)
+    windows.saw("1", "2", 150.0)  # an older answer arriving late does not shorten it
+    assert windows.open_until("1", "2", now=100.0) == 200.0
+    assert windows.open_until("1", "2", now=200.0) is None  # past it: ask the store
+    windows.saw("9", "2", 300.0)
+    windows.forget_channel("1")
+    assert windows.open_until("1", "2", now=100.0) is None
+    assert windows.open_until("9", "2", now=100.0) == 300.0
+
+
+def test_a_deleted_channels_windows_do_not_outlive_it(server: Server) -> None:
+    channel = new_channel(server, read_after=None)
+    pnid = channel["phone_number_id"]
+    inbound(server, channel=pnid, **{"from": "16505551005"}, text={"body": "hi"})
+    with server.admin() as admin:
+        assert admin.delete(f"/sandbox/channels/{pnid}").status_code == 200
+        again = admin.post(
+            "/sandbox/channels", json={"phone_number_id": pnid, "api_key": "reborn-key-0001"}
+        )
+    assert again.status_code == 201, again.text
+    wamid = send(server, again.json(), to="16505551005")
+    advance(server, 0.5)
+    with server.admin() as admin:
+        found = admin.get("/sandbox/messages", params={"channel": pnid}).json()["messages"]
+    (row,) = [m for m in found if m["wamid"] == wamid]
+    assert row["state"] == "failed"
+    assert row["events"][-1]["details"]["code"] == 131047

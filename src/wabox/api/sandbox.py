@@ -103,6 +103,7 @@ async def delete_channel(request: Request) -> Response:
     phone_number_id = request.path_params["phone_number_id"]
     if not await runtime.database.channels.delete(phone_number_id):
         raise ObjectNotFound.for_object("delete", phone_number_id)
+    runtime.database.open_windows.forget_channel(phone_number_id)
     return json_response({"success": True})
 
 

@@ -270,7 +270,7 @@ async def accept_message(
     message_type = _type_of(message)
     # The window matters for templates (pricing) and, when enforced, for everything else.
     window_open = (template_category is not None or channel.settings.enforce_window) and (
-        window_is_open(await window_expires_at(database, channel.phone_number_id, wa_id), now)
+        window_is_open(await window_expires_at(database, channel.phone_number_id, wa_id, now), now)
     )
     category, pricing_type = pricing(template_category, window_open)
     error = None

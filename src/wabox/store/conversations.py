@@ -13,6 +13,34 @@ if TYPE_CHECKING:
     from wabox.store.database import Database
 
 
+class OpenWindows:
+    """(channel, customer) → when their window closes, as last seen by this process.
+
+    A window only ever moves later, so a remembered expiry is a lower bound of the true
+    one, in every process: while it lies ahead the window is open and the send path skips
+    the query. Past it, or for a customer never seen, the database decides (another
+    process may have taken the customer's newer message).
+    """
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self._max_entries = max_entries
+        self._entries: dict[tuple[str, str], float] = {}
+
+    def open_until(self, channel_id: str, wa_id: str, now: float) -> float | None:
+        expires_at = self._entries.get((channel_id, wa_id))
+        return expires_at if expires_at is not None and expires_at > now else None
+
+    def saw(self, channel_id: str, wa_id: str, expires_at: float) -> None:
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()
+        key = (channel_id, wa_id)
+        self._entries[key] = max(expires_at, self._entries.get(key, expires_at))
+
+    def forget_channel(self, channel_id: str) -> None:
+        """A deleted channel's windows went with it (its id may be used again)."""
+        self._entries = {k: v for k, v in self._entries.items() if k[0] != channel_id}
+
+
 async def record_inbound(
     database: Database,
     *,
@@ -69,6 +97,7 @@ async def record_inbound(
             )
 
     await database.writer.run(write)
+    database.open_windows.saw(channel_id, wa_id, now + window)
 
 
 async def mark_inbound_read(database: Database, channel_id: str, wamid: str, now: float) -> bool:
@@ -104,15 +133,23 @@ async def mark_inbound_read(database: Database, channel_id: str, wamid: str, now
     return bool(await database.writer.run(write))
 
 
-async def window_expires_at(database: Database, channel_id: str, wa_id: str) -> float | None:
+async def window_expires_at(
+    database: Database, channel_id: str, wa_id: str, now: float
+) -> float | None:
     """When the customer's service window closes (or closed); None if they never wrote."""
+    remembered = database.open_windows.open_until(channel_id, wa_id, now)
+    if remembered is not None:
+        return remembered
     async with database.engine.connect() as connection:
         found = await connection.scalar(
             sa.select(conversations.c.window_expires_at).where(
                 conversations.c.channel_id == channel_id, conversations.c.wa_id == wa_id
             )
         )
-    return None if found is None else float(found)
+    if found is None:
+        return None
+    database.open_windows.saw(channel_id, wa_id, float(found))
+    return float(found)
 
 
 async def profile_name(database: Database, channel_id: str, wa_id: str) -> str | None:

@@ -13,6 +13,7 @@ from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from wabox.store.channels import ChannelRegistry
+from wabox.store.conversations import OpenWindows
 from wabox.store.media import LiveMediaCache
 from wabox.store.pragmas import sqlite_pragmas
 from wabox.store.sqlite_writer import SqliteWriter
@@ -80,6 +81,7 @@ class Database:
         self.writer = writer or GroupCommitWriter(engine)
         self.channels = ChannelRegistry(engine, self.writer)
         self.live_media = LiveMediaCache()
+        self.open_windows = OpenWindows()
 
     @property
     def dialect(self) -> str:
