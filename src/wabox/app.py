@@ -28,6 +28,7 @@ from wabox.api.http import handle_graph_error, handle_http_exception, handle_une
 from wabox.config import Config
 from wabox.media.urls import ATTACHMENTS_PATH
 from wabox.runtime import Runtime, open_runtime
+from wabox.ui import routes as ui
 
 
 class State(TypedDict):
@@ -160,9 +161,10 @@ def create_app(config: Config, on_ready: Callable[[Runtime], None] | None = None
             await runtime.close()
 
     return Starlette(
-        routes=routes(),
+        routes=[*routes(), *ui.routes()],
         lifespan=lifespan,
         exception_handlers={
+            ui.NotSignedIn: ui.not_signed_in,
             GraphError: handle_graph_error,
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,

@@ -17,6 +17,7 @@ from rich.table import Table
 import wabox
 from wabox.config import Config
 from wabox.runtime import ADMIN_TOKEN, Runtime
+from wabox.ui.routes import inbox_link
 
 app = typer.Typer(help="wabox: WhatsApp Business messaging in a box.", no_args_is_help=True)
 channel_app = typer.Typer(help="Manage the channels (business numbers) of a running server.")
@@ -35,7 +36,9 @@ def banner(runtime: Runtime, base_url: str) -> None:
     """Mailpit-style: everything a developer needs to point a client at this server."""
     channel = runtime.default_channel
     assert channel is not None  # made by open_runtime just before
+    inbox = base_url + "/" if runtime.config.ui_open else inbox_link(base_url, runtime.admin_token)
     rows = (
+        ("Inbox", inbox),
         ("Cloud API", f"{base_url}/v21.0/{channel.phone_number_id}/messages  (any vX.Y)"),
         ("360dialog", f"{base_url}/messages"),
         ("Docs", f"{base_url}/docs  ·  {base_url}/openapi.json"),
@@ -69,6 +72,12 @@ def serve(
         int | None, typer.Option(help="Port to listen on.", envvar="WABOX_PORT")
     ] = None,
     data_dir: DataDir = None,
+    ui_open: Annotated[
+        bool | None,
+        typer.Option(
+            "--ui-open", help="Open the web inbox without the token link (local use only)."
+        ),
+    ] = None,
 ) -> None:
     """Start the server on its embedded defaults (SQLite + a local folder)."""
     import uvicorn
@@ -76,7 +85,7 @@ def serve(
     from wabox.app import create_app
     from wabox.http_protocol import BodyPassingProtocol
 
-    config = Config.from_env(host=host, port=port, data_dir=data_dir)
+    config = Config.from_env(host=host, port=port, data_dir=data_dir, ui_open=ui_open)
     shown_host = f"[{config.host}]" if ":" in config.host else config.host
     base_url = f"http://{shown_host}:{config.port}"
     application = create_app(config, on_ready=lambda runtime: banner(runtime, base_url))

@@ -109,6 +109,12 @@ SETTINGS: tuple[Setting, ...] = (
         "A TOML file of scenario rules per recipient, read at start (see `/sandbox/scenarios`).",
     ),
     Setting(
+        "ui_open",
+        "WABOX_UI_OPEN",
+        "0",
+        "1: the web inbox at / opens without the token link (for a purely local sandbox).",
+    ),
+    Setting(
         "redis_url",
         "WABOX_REDIS_URL",
         "(none)",
@@ -163,6 +169,7 @@ class Config:
     link_timeout: float = 20.0
     clock: str = "real"
     scenarios: Path | None = None
+    ui_open: bool = False
     redis_url: str | None = None
     channel_defaults: str = "{}"
     webhook_timeout: float = 5.0
@@ -196,6 +203,10 @@ class Config:
 
 
 def _convert(kind: Any, raw: str, env: str) -> Any:
+    if kind in ("bool", bool):
+        if raw.lower() not in ("0", "1", "true", "false", "yes", "no"):
+            raise ValueError(f"{env} must be 0 or 1, got {raw!r}")
+        return raw.lower() in ("1", "true", "yes")
     if kind in ("int", int):
         try:
             return int(raw)

@@ -85,10 +85,13 @@ async def list_messages(
     channel: str | None = None,
     to: str | None = None,
     type: str | None = None,
+    wamid: str | None = None,
     limit: int = 50,
 ) -> list[StoredMessage]:
     """Newest first, with every lifecycle event of each message."""
     query = sa.select(messages).order_by(messages.c.id.desc()).limit(limit)
+    if wamid is not None:
+        query = query.where(messages.c.wamid == wamid)
     if channel is not None:
         query = query.where(messages.c.channel_id == channel)
     if to is not None:

@@ -1,1 +1,1 @@
-"""The web UI: Jinja2 templates and static files, no CDN (the inbox arrives with its issue)."""
+"""The web inbox: Jinja2 templates, vendored htmx, live updates over Server-Sent Events."""

@@ -1,0 +1,240 @@
+"""The web inbox in a real browser: what the API sent appears live, with its ticks; the
+tester replies as the customer; a failure's details are one click away; every page works
+at 375 px and from the keyboard."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+from playwright.sync_api import Browser, Page, expect
+
+from tests.conftest import ADMIN_TOKEN, API_KEY, Server
+from tests.delivery.receiver import Receiver
+from tests.helpers import message
+from tests.links.origin import Origin
+from tests.ui.conftest import screenshot
+from wabox.samples import sample_path
+
+CUSTOMER = "16505559100"
+
+
+def api(server: Server) -> httpx.Client:
+    return httpx.Client(base_url=server.base_url, headers={"D360-API-KEY": API_KEY}, timeout=10)
+
+
+def upload(server: Server, sample: str, mime: str) -> str:
+    with api(server) as c:
+        response = c.post(
+            "/media",
+            data={"messaging_product": "whatsapp"},
+            files={"file": (sample, sample_path(sample).read_bytes(), mime)},
+        )
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+def send(server: Server, kind: str, body: dict[str, Any], to: str = CUSTOMER) -> str:
+    with api(server) as c:
+        response = c.post("/messages", json=message(kind, body, to=to))
+    assert response.status_code == 200, response.text
+    return str(response.json()["messages"][0]["id"])
+
+
+def customer_writes(server: Server, text: str, to: str = CUSTOMER) -> str:
+    with server.admin() as admin:
+        response = admin.post(
+            "/sandbox/inbound", json={"from": to, "name": "Ada Lovelace", "text": {"body": text}}
+        )
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+def default_channel(server: Server) -> str:
+    with server.admin() as admin:
+        channels = admin.get("/sandbox/channels").json()["channels"]
+    return str(next(c for c in channels if c["api_key"] == API_KEY)["phone_number_id"])
+
+
+def open_chat(page: Page, server: Server, customer: str = CUSTOMER) -> None:
+    page.goto(f"{server.base_url}/?channel={default_channel(server)}&customer={customer}")
+    expect(page.locator("#live.on")).to_be_visible()  # the live stream is connected
+
+
+def bubble(page: Page, wamid: str) -> Any:
+    return page.locator(f'[data-wamid="{wamid}"]')
+
+
+def test_the_inbox_is_closed_without_the_token_link(browser: Browser, server: Server) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    response = page.goto(f"{server.base_url}/")
+    assert response is not None and response.status == 401
+    expect(page.get_by_role("heading", name="The inbox is closed")).to_be_visible()
+    page.goto(f"{server.base_url}/?token=not-the-token")
+    expect(page.get_by_role("alert")).to_contain_text("not this server's admin token")
+    page.goto(f"{server.base_url}/?token={ADMIN_TOKEN}")
+    assert page.url == f"{server.base_url}/"  # redirected to the clean URL
+    (cookie,) = context.cookies()
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
+    assert ADMIN_TOKEN not in cookie["value"]
+    expect(page.get_by_label("Channel", exact=True)).to_be_visible()
+    with httpx.Client(base_url=server.base_url) as anonymous:
+        assert anonymous.get("/ui/events").status_code == 401
+    context.close()
+
+
+def test_media_arrive_live_with_their_ticks(page: Page, server: Server, origin: Origin) -> None:
+    customer_writes(server, "Send me everything, please")
+    open_chat(page, server)
+    page.evaluate("window.notReloaded = true")
+    image = send(
+        server, "image", {"id": upload(server, "image.jpg", "image/jpeg"), "caption": "A sunny day"}
+    )
+    document = send(
+        server,
+        "document",
+        {"id": upload(server, "document.pdf", "application/pdf"), "filename": "invoice.pdf"},
+    )
+    sticker = send(server, "sticker", {"id": upload(server, "sticker.webp", "image/webp")})
+    voice = send(server, "audio", {"id": upload(server, "voice.ogg", "audio/ogg"), "voice": True})
+    broken = send(server, "image", {"link": origin.serve("/gone.jpg", b"", status=404)})
+    for wamid in (image, document, sticker, voice):
+        expect(bubble(page, wamid)).to_have_attribute("data-state", "read", timeout=15_000)
+        expect(bubble(page, wamid).locator(".tick.read")).to_have_text("✓✓")
+    expect(bubble(page, broken)).to_have_attribute("data-state", "failed", timeout=15_000)
+    expect(bubble(page, broken).locator(".tick.failed")).to_contain_text("131053")
+    assert page.evaluate("window.notReloaded") is True  # all of it arrived without a reload
+
+    picture = bubble(page, image).locator("img")
+    expect(picture).to_have_attribute("alt", "A sunny day")
+    assert picture.evaluate("img => img.complete && img.naturalWidth") == 640
+    expect(bubble(page, document).locator(".doc-name")).to_have_text("invoice.pdf")
+    expect(bubble(page, document).get_by_role("link", name="Download")).to_be_visible()
+    assert bubble(page, sticker).locator("img.sticker").evaluate("i => i.naturalWidth") == 512
+    expect(bubble(page, voice).locator(".voice")).to_have_text("🎤 Voice message")
+    expect(bubble(page, voice).locator("audio")).to_have_count(1)
+    title = bubble(page, broken).locator(".tick.failed").get_attribute("title") or ""
+    assert "Downloading media from weblink failed with http code 404" in title
+    screenshot(page, "inbox")
+
+
+def test_reply_as_the_customer_reaches_the_webhook(
+    page: Page, server: Server, receiver: Receiver
+) -> None:
+    with server.admin() as admin:
+        patched = admin.patch(
+            f"/sandbox/channels/{default_channel(server)}",
+            json={"settings": {"webhook": {"url": receiver.url}}},
+        )
+    assert patched.status_code == 200, patched.text
+    customer = "16505559101"
+    customer_writes(server, "hello", to=customer)
+    asked = send(server, "text", {"body": "Which size do you need?"}, to=customer)
+    open_chat(page, server, customer)
+    expect(bubble(page, asked)).to_be_visible()
+    bubble(page, asked).get_by_role("button", name="Reply").click()
+    composer = page.get_by_label("Message as the customer")
+    expect(composer).to_be_focused()
+    composer.fill("Large, please")
+    composer.press("Enter")
+    expect(page.locator(".bubble.customer", has_text="Large, please")).to_be_visible()
+    expect(composer).to_have_value("")
+    sent = inbound_webhook(receiver, "Large, please")
+    (said,) = sent["entry"][0]["changes"][0]["value"]["messages"]
+    assert said["from"] == customer and said["context"]["id"] == asked
+    reply = page.locator(".bubble.customer", has_text="Large, please")
+    expect(reply.locator(".quote")).to_contain_text("Which size do you need?")
+    bubble(page, asked).get_by_role("button", name="React 👍").click()
+    expect(bubble(page, asked).locator(".reactions")).to_have_text("👍")
+    reacted = inbound_webhook(receiver, "👍", field="reaction")
+    assert reacted["entry"][0]["changes"][0]["value"]["messages"][0]["reaction"] == {
+        "message_id": asked,
+        "emoji": "👍",
+    }
+    with httpx.Client(base_url=server.base_url) as c:
+        c.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        windows = c.get("/sandbox/conversations").json()["conversations"]
+    assert any(w["wa_id"] == customer and w["window"] == "open" for w in windows)
+
+
+def inbound_webhook(receiver: Receiver, needle: str, field: str = "text") -> Any:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for received in list(receiver.received):
+            value = received.json["entry"][0]["changes"][0]["value"]
+            for said in value.get("messages", []):
+                if needle in str(said.get(field, "")):
+                    return received.json
+        time.sleep(0.05)
+    raise AssertionError(f"no inbound webhook with {needle!r}")
+
+
+def test_a_failed_message_shows_why(page: Page, server: Server, origin: Origin) -> None:
+    customer = "16505559102"
+    customer_writes(server, "the brochure?", to=customer)
+    broken = send(
+        server,
+        "document",
+        {"link": origin.serve("/brochure.pdf", b"", status=403), "filename": "brochure.pdf"},
+        to=customer,
+    )
+    open_chat(page, server, customer)
+    failed = bubble(page, broken).locator(".tick.failed")
+    expect(failed).to_contain_text("131053", timeout=15_000)
+    failed.click()
+    expect(page.get_by_role("heading", name="To +16505559102 · document")).to_be_visible()
+    note = page.locator(".error-box")
+    expect(note).to_contain_text("131053 Media upload error")
+    expect(note).to_contain_text(
+        "Downloading media from weblink failed with http code 403, status message Forbidden"
+    )
+    expect(page.locator("table")).to_contain_text("failed")
+    expect(page.locator(".payload")).to_contain_text("brochure.pdf")
+    screenshot(page, "message-detail")
+
+
+def test_every_page_fits_375px_and_works_from_the_keyboard(
+    browser: Browser, server: Server
+) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 740})
+    page = context.new_page()
+    page.goto(f"{server.base_url}/?token={ADMIN_TOKEN}")
+    customer = "16505559103"
+    customer_writes(server, "small screen", to=customer)
+    wamid = send(server, "text", {"body": "Hi on a phone"}, to=customer)
+    channel = default_channel(server)
+    pages = {
+        "inbox-375": f"/?channel={channel}&customer={customer}",
+        "list-375": f"/?channel={channel}&q=phone",
+        "detail-375": f"/ui/messages/{wamid}",
+        "webhooks-375": f"/ui/{channel}/webhooks",
+        "settings-375": f"/ui/{channel}/settings",
+    }
+    for name, path in pages.items():
+        page.goto(server.base_url + path)
+        width = page.evaluate("document.scrollingElement.scrollWidth")
+        assert width <= 375, (name, width)
+        screenshot(page, name)
+    page.goto(server.base_url + pages["inbox-375"])
+    for _ in range(80):  # Tab through the page until the composer has the focus
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "composer-text":
+            break
+    else:
+        raise AssertionError("the composer cannot be reached with Tab")
+    page.keyboard.type("typed without a mouse")
+    page.keyboard.press("Enter")
+    expect(page.locator(".bubble.customer", has_text="typed without a mouse")).to_be_visible()
+    page.goto(server.base_url + pages["settings-375"])
+    page.get_by_label("Seconds from sent to delivered").fill("0.5")
+    page.get_by_role("button", name="Save").press("Enter")
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    with server.admin() as admin:
+        found = admin.get("/sandbox/channels").json()["channels"]
+    assert (
+        next(c for c in found if c["phone_number_id"] == channel)["settings"]["delivered_after"]
+        == 0.5
+    )
+    context.close()
