@@ -153,6 +153,15 @@ def test_reply_as_the_customer_reaches_the_webhook(
         "message_id": asked,
         "emoji": "👍",
     }
+    page.locator(".composer input[type=file]").set_input_files(str(sample_path("document.pdf")))
+    expect(page.locator(".composer .file-name")).to_have_text("document.pdf")
+    composer.fill("my receipt")
+    page.get_by_role("button", name="Send", exact=True).click()
+    sent_file = page.locator(".bubble.customer.document", has_text="document.pdf")
+    expect(sent_file).to_contain_text("my receipt")
+    filed = inbound_webhook(receiver, "my receipt", field="document")
+    document = filed["entry"][0]["changes"][0]["value"]["messages"][0]["document"]
+    assert (document["filename"], document["mime_type"]) == ("document.pdf", "application/pdf")
     with httpx.Client(base_url=server.base_url) as c:
         c.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
         windows = c.get("/sandbox/conversations").json()["conversations"]
@@ -206,6 +215,7 @@ def test_every_page_fits_375px_and_works_from_the_keyboard(
     wamid = send(server, "text", {"body": "Hi on a phone"}, to=customer)
     channel = default_channel(server)
     pages = {
+        "signin-375": "/?token=wrong",
         "inbox-375": f"/?channel={channel}&customer={customer}",
         "list-375": f"/?channel={channel}&q=phone",
         "detail-375": f"/ui/messages/{wamid}",
@@ -213,7 +223,7 @@ def test_every_page_fits_375px_and_works_from_the_keyboard(
         "settings-375": f"/ui/{channel}/settings",
     }
     for name, path in pages.items():
-        page.goto(server.base_url + path)
+        page.goto(server.base_url + path)  # a wrong token shows the sign-in page, cookie kept
         width = page.evaluate("document.scrollingElement.scrollWidth")
         assert width <= 375, (name, width)
         screenshot(page, name)
@@ -238,3 +248,131 @@ def test_every_page_fits_375px_and_works_from_the_keyboard(
         == 0.5
     )
     context.close()
+
+
+def test_every_kind_of_message_is_drawn(page: Page, server: Server, receiver: Receiver) -> None:
+    customer = "16505559104"
+    with server.admin() as admin:
+        for body in (
+            {
+                "type": "location",
+                "location": {
+                    "latitude": 52.52,
+                    "longitude": 13.405,
+                    "name": "Brandenburger Tor",
+                    "address": "Pariser Platz",
+                },
+            },
+            {
+                "type": "contacts",
+                "contacts": [
+                    {
+                        "name": {"formatted_name": "Grace Hopper"},
+                        "phones": [{"phone": "+1 202 555 0100", "type": "WORK"}],
+                    }
+                ],
+            },
+            {"type": "video", "video": {"caption": "the clip"}},
+            {"type": "sticker", "sticker": {"sample": "sticker_animated.webp"}},
+        ):
+            response = admin.post("/sandbox/inbound", json={"from": customer, **body})
+            assert response.status_code == 200, response.text
+        template = admin.post(
+            "/sandbox/templates",
+            json={
+                "name": "order_shipped",
+                "language": "en_US",
+                "category": "UTILITY",
+                "components": [
+                    {"type": "HEADER", "format": "IMAGE"},
+                    {"type": "BODY", "text": "Hi {{1}}, order {{2}} is on its way."},
+                    {"type": "FOOTER", "text": "Shop & Co"},
+                    {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Thanks!"}]},
+                ],
+            },
+        )
+        assert template.status_code == 201, template.text
+    photo = upload(server, "image.jpg", "image/jpeg")
+    shipped = send(server, "template", {
+        "name": "order_shipped", "language": {"code": "en_US"},
+        "components": [
+            {"type": "header", "parameters": [{"type": "image", "image": {"id": photo}}]},
+            {"type": "body", "parameters": [{"type": "text", "text": "Grace"},
+                                            {"type": "text", "text": "#1906"}]},
+        ],
+    }, to=customer)  # fmt: skip
+    open_chat(page, server, customer)
+    expect(page.locator(".bubble.location")).to_contain_text("Brandenburger Tor")
+    expect(page.locator(".bubble.location")).to_contain_text("Pariser Platz")
+    expect(page.locator(".contact-card")).to_contain_text("Grace Hopper")
+    expect(page.locator(".contact-card")).to_contain_text("+1 202 555 0100")
+    expect(page.locator(".bubble.video video")).to_have_count(1)
+    expect(page.locator(".bubble.video")).to_contain_text("the clip")
+    expect(page.locator(".bubble.sticker img.sticker")).to_have_count(1)
+    drawn = bubble(page, shipped)
+    expect(drawn).to_contain_text("Hi Grace, order #1906 is on its way.")
+    expect(drawn).to_contain_text("Shop & Co")
+    expect(drawn.locator(".tpl-button")).to_have_text("Thanks!")
+    listed = page.locator(f'.customer[data-customer="{customer}"] .last')
+    expect(listed).to_have_text("You: Hi Grace, order #1906 is on its way.")
+    expect(drawn.locator("img")).to_have_attribute("alt", "Template header")
+    assert drawn.locator("img").evaluate("i => i.complete && i.naturalWidth") == 640
+    screenshot(page, "kinds")
+
+    page.get_by_label("Search messages").fill("Grace")
+    page.get_by_label("Search messages").press("Enter")
+    expect(page.get_by_role("region", name="Search results")).to_contain_text("found for “Grace”")
+    expect(page.get_by_role("region", name="Search results")).to_contain_text(customer)
+
+
+def test_the_webhook_log_filters_and_redelivers(
+    page: Page, server: Server, receiver: Receiver
+) -> None:
+    channel = default_channel(server)
+    with server.admin() as admin:
+        admin.patch(
+            f"/sandbox/channels/{channel}", json={"settings": {"webhook": {"url": receiver.url}}}
+        )
+    wamid = send(server, "text", {"body": "logged"}, to="16505559105")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "read" not in receiver.statuses(wamid):
+        time.sleep(0.05)
+    page.goto(f"{server.base_url}/ui/{channel}/webhooks?state=delivered")
+    expect(page.get_by_role("link", name="delivered")).to_have_attribute("aria-current", "page")
+    rows = page.locator("table.log tbody tr")
+    expect(rows.first).to_contain_text("delivered")
+    assert all("delivered" in row for row in rows.all_inner_texts())
+    page.goto(f"{server.base_url}/ui/{channel}/webhooks?state=dead")
+    expect(page.locator("table.log")).to_contain_text("No deliveries.")
+    page.goto(f"{server.base_url}/ui/messages/{wamid}")
+    before = len(receiver.for_message(wamid))
+    page.locator(".delivery").first.get_by_role("button", name="Redeliver").click()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and len(receiver.for_message(wamid)) == before:
+        time.sleep(0.05)
+    assert len(receiver.for_message(wamid)) == before + 1
+
+
+def test_scenario_rules_from_the_settings_page(page: Page, server: Server) -> None:
+    channel = default_channel(server)
+    customer = "16505559106"
+    customer_writes(server, "are you there?", to=customer)
+    page.goto(f"{server.base_url}/ui/{channel}/settings")
+    page.get_by_label("Number or pattern").fill(customer)
+    page.get_by_label("What happens").select_option("fail")
+    page.get_by_label('Code (for "fails")').fill("131049")
+    page.get_by_label('Details (for "fails")').fill("Not delivered to maintain ecosystem health.")
+    page.get_by_role("button", name="Add the rule").click()
+    rule = page.locator(".rules li", has_text=customer)
+    expect(rule).to_contain_text(
+        "fails with 131049 instead of sent: Not delivered to maintain ecosystem health."
+    )
+    failed = send(server, "text", {"body": "hello?"}, to=customer)
+    open_chat(page, server, customer)
+    expect(bubble(page, failed).locator(".tick.failed")).to_contain_text("131049")
+    page.goto(f"{server.base_url}/ui/{channel}/settings")
+    page.get_by_role("button", name=f"Delete the rule for {customer}").click()
+    expect(page.locator(".rules li", has_text=customer)).to_have_count(0)
+    fine = send(server, "text", {"body": "hello again"}, to=customer)
+    open_chat(page, server, customer)
+    expect(bubble(page, fine)).to_have_attribute("data-state", "read", timeout=15_000)

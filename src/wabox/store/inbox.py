@@ -29,6 +29,7 @@ class Customer:
     last_type: str
     last_direction: str
     last_payload: Any
+    last_rendered: Any  # a template's rendered text, else None
     last_at: float
     unread: int
     window_expires_at: float | None
@@ -78,6 +79,7 @@ async def customers(database: Database, channel_id: str, limit: int = 200) -> li
                 last_type=message.type,
                 last_direction=message.direction,
                 last_payload=msgspec.json.decode(message.payload),
+                last_rendered=msgspec.json.decode(message.rendered) if message.rendered else None,
                 last_at=message.created_at,
                 unread=int(group[2] or 0),
                 window_expires_at=(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wabox.schema.sandbox import StoredMessage
+from wabox.schema.scenarios import Scenario
 
 MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
 TICKS = {"accepted": "🕓", "sent": "✓", "delivered": "✓✓", "read": "✓✓", "failed": "!"}
@@ -44,6 +45,12 @@ def clock_time(at: float) -> str:
     return datetime.datetime.fromtimestamp(at, datetime.UTC).strftime("%H:%M")
 
 
+def stamp(at: float) -> str:
+    """ISO 8601 in UTC to the millisecond: the order of statuses a few ms apart shows."""
+    moment = datetime.datetime.fromtimestamp(at, datetime.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def preview(kind: str, content: dict[str, Any], rendered: dict[str, Any] | None = None) -> str:
     """One line for the conversation list and quotes."""
     if kind == "text":
@@ -69,6 +76,30 @@ def preview(kind: str, content: dict[str, Any], rendered: dict[str, Any] | None 
     return kind
 
 
+def describe(scenario: Scenario) -> str:
+    """A scenario rule in words, for the settings page."""
+    parts = []
+    if scenario.not_on_whatsapp:
+        parts.append("not on WhatsApp (131026)")
+    if scenario.fail is not None:
+        when = "instead of sent" if scenario.fail.after == "accepted" else "after sent"
+        parts.append(f"fails with {scenario.fail.code} {when}: {scenario.fail.details}")
+    if scenario.delivered_after is not None:
+        parts.append(f"delivered {scenario.delivered_after:g} s after sent")
+    if scenario.never_read:
+        parts.append("never read")
+    if scenario.duplicate_webhooks:
+        parts.append("every webhook twice")
+    if scenario.out_of_order:
+        parts.append("read before delivered")
+    return "; ".join(parts) or "no change"
+
+
+def last_preview(kind: str, payload: Any, rendered: dict[str, Any] | None) -> str:
+    """``preview`` of a stored payload (contacts keep their list under ``contacts``)."""
+    return preview(kind, _content(kind, payload if isinstance(payload, dict) else {}), rendered)
+
+
 def bubbles(messages: list[StoredMessage]) -> list[Bubble]:
     """Oldest first; reactions folded into the message they react to."""
     shown: list[Bubble] = []
@@ -76,10 +107,7 @@ def bubbles(messages: list[StoredMessage]) -> list[Bubble]:
     reactions: list[tuple[str, str]] = []
     for message in sorted(messages, key=lambda m: (m.created_at, m.wamid)):
         payload = message.payload if isinstance(message.payload, dict) else {}
-        content = payload.get(message.type)
-        if message.type == "contacts":
-            content = {"contacts": payload.get("contacts", [])}
-        content = content if isinstance(content, dict) else {}
+        content = _content(message.type, payload)
         if message.type == "reaction":
             reactions.append((str(content.get("message_id", "")), str(content.get("emoji", ""))))
             continue
@@ -107,6 +135,13 @@ def bubbles(messages: list[StoredMessage]) -> list[Bubble]:
         if target in by_wamid and emoji:
             by_wamid[target].reactions.append(emoji)
     return shown
+
+
+def _content(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    if kind == "contacts":
+        return {"contacts": payload.get("contacts", [])}
+    content = payload.get(kind)
+    return content if isinstance(content, dict) else {}
 
 
 def _media_id(message: StoredMessage, content: dict[str, Any]) -> str | None:

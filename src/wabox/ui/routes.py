@@ -37,17 +37,27 @@ from starlette.staticfiles import StaticFiles
 from wabox.api.errors import GraphError, InvalidParameter
 from wabox.api.sandbox import decode_settings, verify_webhook
 from wabox.delivery.inbound import receive
+from wabox.delivery.scenarios import new_scenario_id
 from wabox.media.inspect import human_size
 from wabox.media.urls import ATTACHMENTS_PATH, signed_query
 from wabox.runtime import Runtime
 from wabox.schema.inbound import Inbound
 from wabox.schema.sandbox import Channel
+from wabox.schema.scenarios import Scenario
 from wabox.store.conversations import list_conversations
 from wabox.store.inbox import change_marker, customers, media_sizes, search
 from wabox.store.media import get_live_media
 from wabox.store.messages import list_messages
+from wabox.store.scenarios import add_scenario, delete_scenario, stored_scenarios
 from wabox.store.webhooks import list_deliveries, redeliver
-from wabox.ui.present import MEDIA_KINDS, bubbles, clock_time, preview
+from wabox.ui.present import (
+    MEDIA_KINDS,
+    bubbles,
+    clock_time,
+    describe,
+    last_preview,
+    stamp,
+)
 
 HERE = Path(__file__).parent
 COOKIE = "wabox_ui"
@@ -63,9 +73,11 @@ _env = jinja2.Environment(
     lstrip_blocks=True,
 )
 _env.filters["clock"] = clock_time
+_env.filters["stamp"] = stamp
 _env.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False)
 _env.filters["size"] = human_size
-_env.globals["preview"] = preview
+_env.globals["last_preview"] = last_preview
+_env.globals["describe"] = describe
 _env.globals["REACTIONS"] = REACTIONS
 _env.globals["MEDIA_KINDS"] = MEDIA_KINDS
 
@@ -339,9 +351,16 @@ async def settings_page(request: Request) -> Response:
             message = "Saved."
         except GraphError as exc:
             error = exc.details
+    return await _settings_response(runtime, channel, message, error)
+
+
+async def _settings_response(
+    runtime: Runtime, channel: Channel, message: str | None = None, error: str | None = None
+) -> Response:
     scenarios = [s for s in runtime.scenarios.all() if s.channel in (None, channel.phone_number_id)]
     return _page(
         "settings.html",
+        400 if error else 200,
         channels=runtime.database.channels.all(),
         channel=channel,
         settings=channel.settings,
@@ -392,6 +411,40 @@ async def _save_settings(runtime: Runtime, channel: Channel, form: dict[str, str
     return await runtime.database.channels.update(channel, settings=settings)
 
 
+BEHAVIOURS = ("not_on_whatsapp", "never_read", "duplicate_webhooks", "out_of_order")
+
+
+async def add_rule(request: Request) -> Response:
+    """A scenario rule for this channel from the settings page."""
+    runtime = _runtime(request)
+    channel = _channel(runtime, request.path_params["channel"])
+    form = {k: str(v).strip() for k, v in (await request.form()).items()}
+    spec: dict[str, Any] = {"match": form.get("match", ""), "channel": channel.phone_number_id}
+    behaviour = form.get("behaviour", "")
+    if behaviour in BEHAVIOURS:
+        spec[behaviour] = True
+    elif behaviour == "delivered_after":
+        spec["delivered_after"] = form.get("seconds") or "0"
+    elif behaviour == "fail":
+        spec["fail"] = {"code": form.get("code") or "0", "details": form.get("details", "")}
+    try:
+        scenario = msgspec.convert(spec, Scenario, strict=False)
+    except msgspec.ValidationError as exc:
+        return await _settings_response(runtime, channel, error=f"Rule not added: {exc}")
+    scenario = msgspec.structs.replace(scenario, id=new_scenario_id())
+    await add_scenario(runtime.database, scenario, runtime.clock.now())
+    runtime.scenarios.replace_stored(await stored_scenarios(runtime.database))
+    return RedirectResponse(f"/ui/{channel.phone_number_id}/settings", status_code=303)
+
+
+async def delete_rule(request: Request) -> Response:
+    runtime = _runtime(request)
+    channel = _channel(runtime, request.path_params["channel"])
+    await delete_scenario(runtime.database, request.path_params["scenario_id"])
+    runtime.scenarios.replace_stored(await stored_scenarios(runtime.database))
+    return RedirectResponse(f"/ui/{channel.phone_number_id}/settings", status_code=303)
+
+
 async def events(request: Request) -> Response:
     """``change`` whenever the store changed: the page then fetches what it shows again."""
     runtime = _runtime(request)
@@ -433,6 +486,8 @@ def routes() -> list[Route | Mount]:
         Route("/ui/{channel:digits}/media/{media_id:digits}", media_bytes, methods=["GET"]),
         Route("/ui/{channel:digits}/webhooks", webhook_log, methods=["GET"]),
         Route("/ui/{channel:digits}/settings", settings_page, methods=["GET", "POST"]),
+        Route("/ui/{channel:digits}/scenarios", add_rule, methods=["POST"]),
+        Route("/ui/{channel:digits}/scenarios/{scenario_id}/delete", delete_rule, methods=["POST"]),
         Route("/ui/messages/{wamid}", message_detail, methods=["GET"]),
         Route("/ui/webhooks/{delivery_id:int}/redeliver", redeliver_webhook, methods=["POST"]),
         Mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static"),

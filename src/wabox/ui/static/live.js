@@ -60,5 +60,13 @@
     var list = document.querySelector(".messages");
     if (list) list.scrollTop = list.scrollHeight;
   }
+  // A picture that loads late grows the list: stay at the bottom if the reader was there.
+  document.addEventListener("load", function (event) {
+    var list = document.querySelector(".messages");
+    if (!list || !list.contains(event.target)) return;
+    if (list.scrollHeight - list.scrollTop - list.clientHeight < event.target.offsetHeight + 80) {
+      scrollDown();
+    }
+  }, true);
   document.addEventListener("DOMContentLoaded", function () { scrollDown(); connect(); });
 })();
