@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from PIL import Image
 
-from tests.conftest import ADMIN_TOKEN, Server, make_server
+from tests.conftest import ADMIN_TOKEN, API_KEY, Server, make_server
 from tests.delivery.receiver import running_receiver
+from wabox.samples import sample_path
 
 
 def wabox(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -143,3 +145,67 @@ def test_inbound_and_templates_from_the_command_line(server: Server, tmp_path: P
     assert "is PAUSED" in paused.stdout
     bad = wabox("template", "create", "cli_bad", "--body", "{{2}}", *common)
     assert bad.returncode != 0 and "{{1}}" in bad.stdout
+
+
+def test_send_media_and_tail_from_the_command_line(server: Server, tmp_path: Path) -> None:
+    """The business side: upload-then-send with a file, by link, media commands, and tail."""
+    import threading
+
+    common = ["--base-url", server.base_url, "--api-key", API_KEY]
+    follow: list[subprocess.CompletedProcess[str]] = []
+    tail_command = ["tail", "--duration", "6", "--base-url", server.base_url]
+    tail_command += ["--admin-token", ADMIN_TOKEN]
+    watcher = threading.Thread(target=lambda: follow.append(wabox(*tail_command)))
+    watcher.start()
+    time.sleep(1.5)  # tail has taken its first look
+    image = sample_path("image.jpg")
+    sent = wabox("send", "image", "--to", "16505557800", "--file", str(image),
+                 "--caption", "from the cli", *common)  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    wamid = json.loads(sent.stdout)["id"]
+    text = wabox("send", "text", "--to", "16505557800", "--body", "hi", *common)
+    assert text.returncode == 0, text.stderr
+    uploaded = wabox("media", "upload", str(image), *common)
+    assert uploaded.returncode == 0, uploaded.stderr
+    media_id = json.loads(uploaded.stdout)["id"]
+    got = wabox("media", "get", media_id, *common)
+    assert json.loads(got.stdout)["file_size"] == image.stat().st_size
+    out = tmp_path / "back.jpg"
+    downloaded = wabox("media", "download", media_id, "--out", str(out), *common)
+    assert downloaded.returncode == 0, downloaded.stderr
+    assert out.read_bytes() == image.read_bytes()
+    assert wabox("media", "delete", media_id, *common).returncode == 0
+    gone = wabox("media", "get", media_id, *common)
+    assert gone.returncode == 1 and "(100)" in gone.stderr
+    both = wabox("send", "image", "--to", "16505557800", "--file", str(image),
+                 "--link", "https://x/y.jpg", *common)  # fmt: skip
+    assert both.returncode != 0 and "exactly one" in both.stderr
+    watcher.join(30)
+    (tailed,) = follow
+    assert tailed.returncode == 0, tailed.stderr
+    lines = [line for line in tailed.stdout.splitlines() if wamid in line]
+    assert any(" accepted " in line for line in lines), tailed.stdout
+    assert any(" sent " in line for line in lines), tailed.stdout
+    assert any(" delivered " in line for line in lines), tailed.stdout
+    with server.admin() as admin:
+        rows = admin.get("/sandbox/messages", params={"to": "16505557800"}).json()["messages"]
+    image_row = next(m for m in rows if m["wamid"] == wamid)
+    assert image_row["payload"]["image"]["caption"] == "from the cli"
+    assert image_row["payload"]["image"]["id"].isdigit()
+
+
+def test_the_command_says_what_to_install_without_the_server_extra() -> None:
+    code = """
+import sys
+import time
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "typer":
+            raise ImportError("blocked", name="typer")
+sys.meta_path.insert(0, Block())
+from wabox.launcher import main
+main()
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "pip install 'wabox[server]'" in result.stderr

@@ -1,5 +1,6 @@
 """The ``wabox`` command: ``serve`` the sandbox; manage a running server's ``channel``s and
-``template``s; send as a customer (``inbound``)."""
+``template``s; send as a customer (``inbound``); ``send`` and manage ``media`` as the
+business (``cli_client.py``); ``tail`` a server."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from rich.console import Console
 from rich.table import Table
 
 import wabox
+from wabox.cli_assets import assets_app
+from wabox.cli_client import media_app, send_app
+from wabox.cli_client import tail as follow
 from wabox.config import Config
 from wabox.runtime import ADMIN_TOKEN, Runtime
 from wabox.ui.routes import inbox_link
@@ -24,6 +28,9 @@ channel_app = typer.Typer(help="Manage the channels (business numbers) of a runn
 app.add_typer(channel_app, name="channel")
 template_app = typer.Typer(help="Manage the message templates of a running server's channels.")
 app.add_typer(template_app, name="template")
+app.add_typer(send_app, name="send")
+app.add_typer(media_app, name="media")
+app.add_typer(assets_app, name="assets")
 console = Console()
 
 DataDir = Annotated[
@@ -368,6 +375,27 @@ def template_status(
             client, "PATCH", f"/sandbox/templates/{template_id}", json={"status": status}
         )
     console.print(f"template {updated['name']} ({updated['language']}) is {updated['status']}")
+
+
+@app.command()
+def tail(
+    channel: Annotated[str | None, typer.Option(help="Only this phone_number_id.")] = None,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: never).")
+    ] = None,
+    base_url: BaseUrl = "http://127.0.0.1:8360",
+    admin_token: AdminToken = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Follow a running server: messages, statuses and webhook attempts as they happen."""
+    with _admin_client(base_url, admin_token, data_dir) as client:
+        try:
+            follow(client, channel, duration)
+        except KeyboardInterrupt:
+            pass
+        except httpx.TransportError as exc:
+            console.print(f"[red]cannot reach {base_url}: {exc}[/red]")
+            raise typer.Exit(1) from exc
 
 
 def main() -> None:
