@@ -339,6 +339,24 @@ def _url(client: httpx.Client, media_id: str, prefix: str = "") -> str:
     return str(response.json()["url"])
 
 
+@pytest.mark.parametrize(
+    ("sent", "disposition"),
+    [
+        ("/home/ada/uploads/cat.jpg", 'attachment; filename="cat.jpg"'),
+        ("C:\\Users\\ada\\cat.jpg", 'attachment; filename="cat.jpg"'),
+        ("café.jpg", "attachment; filename*=UTF-8''caf%C3%A9.jpg; filename=\"caf?.jpg\""),
+    ],
+)
+def test_downloads_name_the_file_without_the_uploaders_folders(
+    d360: httpx.Client, sent: str, disposition: str
+) -> None:
+    """Only the last part of an uploaded name is kept (RFC 7578 §4.2); a plain name is the
+    header's only parameter, as pywa reads it."""
+    media_id = upload(d360, "/media", jpeg(7), filename=sent).json()["id"]
+    response = httpx.get(_url(d360, media_id), headers={"D360-API-KEY": API_KEY})
+    assert response.headers["content-disposition"] == disposition
+
+
 def test_download_with_either_key_and_any_host(d360: httpx.Client, server: Server) -> None:
     content = jpeg(4) * 3
     media_id = upload(d360, "/media", content, filename="holiday photo.jpg").json()["id"]

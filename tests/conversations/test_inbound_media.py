@@ -184,3 +184,12 @@ def test_samples_are_listed(server: Server) -> None:
         listed = admin.get("/sandbox/samples").json()["samples"]
     assert {"name": "voice.ogg", "mime_type": "audio/ogg", "kind": "audio"} in listed
     assert len(listed) == 7
+
+
+def test_the_type_follows_the_one_content_field_given(server: Server, receiver: Receiver) -> None:
+    channel = new_channel(server, webhook=webhook(receiver))
+    _, _, message = received(server, receiver, channel, image={"caption": "no type given"})
+    assert message["type"] == "image" and message["image"]["caption"] == "no type given"
+    both = inbound(server, **{"from": CUSTOMER}, text={"body": "x"}, image={})
+    assert both.status_code == 400
+    assert "Param type is required" in both.json()["error"]["message"]

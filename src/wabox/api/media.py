@@ -97,7 +97,7 @@ async def _upload(request: Request, runtime: Runtime, channel: Channel) -> Respo
                     file_type = event.content_type or "application/octet-stream"
                     if file_type not in UPLOAD_TYPES:
                         raise InvalidParameter(upload_type_error(file_type))
-                    filename = event.filename
+                    filename = base_name(event.filename)
                     writer = runtime.blobs.writer(MAX_UPLOAD_BYTES)
             elif isinstance(event, PartData) and current is not None:
                 if current.name == "file" and writer is not None:
@@ -292,6 +292,18 @@ async def download_media(request: Request) -> Response:
     return StreamingResponse(body, status_code=206, media_type=row.mime_type, headers=headers)
 
 
+def base_name(sent: str | None) -> str | None:
+    """The last part of an uploaded file's name (RFC 7578 §4.2): some clients send the
+    uploader's whole path, which must not reach whoever downloads the file."""
+    name = re.split(r"[\\/]", sent or "")[-1].strip()
+    return name or None
+
+
 def _disposition(filename: str) -> str:
+    """``filename=`` last and alone for ASCII names: pywa splits the header on
+    "filename=" and takes the rest as the name. Other names put the RFC 6266
+    ``filename*`` first, with an ASCII fallback after it."""
     ascii_name = filename.encode("ascii", "replace").decode().replace('"', "'")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    if ascii_name == filename:
+        return f'attachment; filename="{ascii_name}"'
+    return f"attachment; filename*=UTF-8''{quote(filename)}; filename=\"{ascii_name}\""

@@ -11,10 +11,11 @@ from typing import Any
 
 import msgspec
 
-from wabox.api.errors import MissingParameter
+from wabox.api.errors import InvalidParameter, MissingParameter
 from wabox.delivery.accept import new_wamid
 from wabox.delivery.customer_files import CustomerFiles, UrlFor
 from wabox.delivery.window import WINDOW
+from wabox.schema.inbound import INBOUND_TYPES as MESSAGE_FIELDS
 from wabox.schema.inbound import Inbound, InboundAccepted, InboundMedia
 from wabox.schema.sandbox import Channel
 from wabox.store.conversations import profile_name, record_inbound
@@ -42,21 +43,27 @@ async def message_object(
     url_for: UrlFor,
 ) -> tuple[dict[str, Any], str | None]:
     """The ``messages[]`` member, and the media ID of a media message."""
-    body = getattr(inbound, inbound.type)
+    kind = inbound.kind
+    given = [name for name in MESSAGE_FIELDS if getattr(inbound, name) is not None]
+    if inbound.type is None and len(given) > 1:
+        raise InvalidParameter(
+            f"Param type is required when more than one of {', '.join(given)} is given."
+        )
+    body = getattr(inbound, kind)
     media_id = None
-    if inbound.type in MEDIA_KINDS:
+    if kind in MEDIA_KINDS:
         spec = body if body is not None else InboundMedia()
-        content, media_id = await files.keep(channel, inbound.type, spec, now, url_for)
+        content, media_id = await files.keep(channel, kind, spec, now, url_for)
     elif body is None:
-        raise MissingParameter(f"The parameter {inbound.type} is required for type {inbound.type}.")
+        raise MissingParameter(f"The parameter {kind} is required for type {kind}.")
     else:
         content = without_nulls(msgspec.to_builtins(body))
     message: dict[str, Any] = {
         "from": inbound.from_,
         "id": wamid,
         "timestamp": str(int(now)),
-        "type": inbound.type,
-        inbound.type: content,
+        "type": kind,
+        kind: content,
     }
     if inbound.context is not None:
         message["context"] = {"from": channel.display_phone_number, "id": inbound.context.id}
@@ -87,7 +94,7 @@ async def receive(
         wamid=wamid,
         wa_id=inbound.from_,
         name=name,
-        type=inbound.type,
+        type=inbound.kind,
         message=msgspec.json.encode(message),
         webhook=webhook,
         now=now,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
 from msgspec import Meta
@@ -50,23 +50,28 @@ class InboundContext(msgspec.Struct, forbid_unknown_fields=True):
     id: Annotated[str, Meta(min_length=1, max_length=128)]
 
 
+InboundType = Literal[
+    "text",
+    "image",
+    "video",
+    "audio",
+    "document",
+    "sticker",
+    "location",
+    "contacts",
+    "reaction",
+]
+INBOUND_TYPES: tuple[str, ...] = get_args(InboundType)
+
+
 class Inbound(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """One customer message; ``channel`` defaults to the default channel."""
+    """One customer message; ``channel`` defaults to the default channel, ``type`` to the
+    one content field given."""
 
     from_: WaId = msgspec.field(name="from")
     channel: Annotated[str, Meta(pattern=r"^[0-9]{5,20}$")] | None = None
     name: Annotated[str, Meta(min_length=1, max_length=256)] | None = None
-    type: Literal[
-        "text",
-        "image",
-        "video",
-        "audio",
-        "document",
-        "sticker",
-        "location",
-        "contacts",
-        "reaction",
-    ] = "text"
+    type: InboundType | None = None
     text: InboundText | None = None
     image: InboundMedia | None = None
     video: InboundMedia | None = None
@@ -77,6 +82,14 @@ class Inbound(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     contacts: Annotated[list[Contact], Meta(min_length=1, max_length=257)] | None = None
     reaction: InboundReaction | None = None
     context: InboundContext | None = None
+
+    @property
+    def kind(self) -> str:
+        """``type``, or else the content field given (text when none is)."""
+        if self.type is not None:
+            return self.type
+        given = [name for name in INBOUND_TYPES if getattr(self, name) is not None]
+        return given[0] if len(given) == 1 else "text"
 
 
 class InboundAccepted(msgspec.Struct, kw_only=True, omit_defaults=True):
