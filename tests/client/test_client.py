@@ -28,17 +28,22 @@ from wabox.client import (
     Client,
     HeaderMedia,
     InvalidRequest,
+    MediaDownloadError,
     MediaUploadError,
     NotFound,
+    PermissionDenied,
     RateLimited,
+    RecipientError,
     ReEngagementRequired,
     ServiceUnavailable,
     TemplateError,
     TemplateNotFound,
+    WhatsAppError,
     parse_webhook,
     verify_handshake,
     verify_signature,
 )
+from wabox.client.errors import from_response
 from wabox.samples import sample_path
 
 TO = "16505553300"
@@ -402,3 +407,57 @@ print(loaded)
     loaded = eval(result.stdout)  # a list literal printed by the child
     assert all(name.startswith("wabox.client") for name in loaded), loaded
     assert httpx.__name__ == "httpx"
+
+
+def test_a_recipient_not_on_whatsapp_is_a_recipient_error(
+    server: Server, receiver: Receiver
+) -> None:
+    with server.admin() as admin:
+        created = admin.post(
+            "/sandbox/channels", json={"settings": {"webhook": {"url": receiver.url}}}
+        ).json()
+        admin.post(
+            "/sandbox/scenarios",
+            json={"match": "16505553600", "channel": created["phone_number_id"],
+                  "not_on_whatsapp": True},
+        )  # fmt: skip
+    with Client.for_360dialog(created["api_key"], base_url=server.base_url) as wa:
+        sent = wa.send_text("16505553600", "anyone there?")
+    _wait_statuses(receiver, sent.id, "failed")
+    (post,) = [p for p in receiver.for_message(sent.id) if p.status["status"] == "failed"]
+    error = parse_webhook(post.body)[0].statuses[0].errors[0].exception()
+    assert isinstance(error, RecipientError) and error.code == 131026
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "subcode", "expected"),
+    [
+        (403, 10, None, PermissionDenied),
+        (403, 200, None, PermissionDenied),
+        (400, 131052, None, MediaDownloadError),
+        (400, 132016, None, TemplateError),
+        (400, 100, 33, NotFound),
+        (503, 2, None, ServiceUnavailable),
+        (400, 4, None, RateLimited),
+        (401, 190, 463, AuthenticationError),
+        (400, 131999, None, WhatsAppError),
+    ],
+)
+def test_each_code_family_has_its_class(
+    status: int, code: int, subcode: int | None, expected: type[WhatsAppError]
+) -> None:
+    body: dict[str, Any] = {
+        "error": {"message": f"(#{code}) Something", "type": "OAuthException", "code": code,
+                  "error_data": {"messaging_product": "whatsapp", "details": "why"},
+                  "fbtrace_id": "Az8or2yhqkZfEZ-_4Qn_Bam"},
+    }  # fmt: skip
+    if subcode is not None:
+        body["error"]["error_subcode"] = subcode
+    error = from_response(status, body)
+    assert type(error) is expected
+    assert (error.code, error.title, error.details, error.http_status) == (
+        code, "Something", "why", status,
+    )  # fmt: skip
+    assert error.fbtrace_id == "Az8or2yhqkZfEZ-_4Qn_Bam"
+    plain = from_response(401, {"error": "Invalid api_key"})  # 360dialog's own body
+    assert isinstance(plain, AuthenticationError) and plain.title == "Invalid api_key"
