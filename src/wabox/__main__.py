@@ -1,3 +1,5 @@
-from wabox.cli import main
+"""``python -m wabox``: the same as the ``wabox`` command."""
+
+from wabox.launcher import main
 
 main()

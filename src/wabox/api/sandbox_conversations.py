@@ -11,8 +11,16 @@ from wabox.api.http import decode, json_response, read_json_body
 from wabox.api.sandbox import admin_runtime
 from wabox.delivery.inbound import receive
 from wabox.media.urls import ATTACHMENTS_PATH, signed_query
+from wabox.runtime import Runtime
 from wabox.samples import SAMPLES
-from wabox.schema.inbound import ConversationList, Inbound, SampleFile, SampleList
+from wabox.schema.inbound import (
+    ConversationList,
+    Inbound,
+    InboundAccepted,
+    SampleFile,
+    SampleList,
+)
+from wabox.schema.sandbox import Channel
 from wabox.store.conversations import list_conversations
 
 _inbound = msgspec.json.Decoder(Inbound)
@@ -26,6 +34,14 @@ async def post_inbound(request: Request) -> Response:
     channel = runtime.database.channels.get(wanted)
     if channel is None:
         raise ObjectNotFound.for_object("post", wanted)
+    return json_response(await receive_as_customer(request, runtime, channel, inbound))
+
+
+async def receive_as_customer(
+    request: Request, runtime: Runtime, channel: Channel, inbound: Inbound
+) -> InboundAccepted:
+    """The inbound path shared by the admin API and the inbox's composer. Media URLs in
+    the webhook name the host the request came to, as ``GET /{media_id}`` does."""
     base = str(request.base_url).rstrip("/")
 
     def url_for(media_id: str, expires_at: float) -> str:
@@ -38,7 +54,7 @@ async def post_inbound(request: Request) -> Response:
     )
     if channel.settings.webhook is not None:
         runtime.dispatcher.wake()
-    return json_response(accepted)
+    return accepted
 
 
 async def get_conversations(request: Request) -> Response:

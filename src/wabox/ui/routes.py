@@ -36,10 +36,9 @@ from starlette.staticfiles import StaticFiles
 
 from wabox.api.errors import GraphError, InvalidParameter
 from wabox.api.sandbox import decode_settings, verify_webhook
-from wabox.delivery.inbound import receive
+from wabox.api.sandbox_conversations import receive_as_customer
 from wabox.delivery.scenarios import new_scenario_id
 from wabox.media.inspect import human_size
-from wabox.media.urls import ATTACHMENTS_PATH, signed_query
 from wabox.runtime import Runtime
 from wabox.schema.inbound import Inbound
 from wabox.schema.sandbox import Channel
@@ -219,27 +218,10 @@ async def send_as_customer(request: Request) -> Response:
             runtime, channel, customer, "Type a message or attach a file."
         )
     try:
-        inbound = msgspec.convert(body, Inbound)
-        base = str(request.base_url).rstrip("/")
-
-        def url_for(media_id: str, expires_at: float) -> str:
-            now = runtime.clock.now()
-            query = signed_query(runtime.url_secret, media_id, expires_at - now, now)
-            return f"{base}{ATTACHMENTS_PATH}?{query}"
-
-        await receive(
-            runtime.database,
-            channel,
-            inbound,
-            runtime.clock.now(),
-            runtime.customer_files,
-            url_for,
-        )
+        await receive_as_customer(request, runtime, channel, msgspec.convert(body, Inbound))
     except (GraphError, msgspec.ValidationError) as exc:
         detail = exc.details if isinstance(exc, GraphError) else str(exc)
         return await _chat_with_error(runtime, channel, customer, detail)
-    if channel.settings.webhook is not None:
-        runtime.dispatcher.wake()
     context = await _chat_context(runtime, channel, customer)
     return _page("_chat.html", channel=channel, customer=customer, **context)
 
