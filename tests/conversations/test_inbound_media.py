@@ -193,3 +193,17 @@ def test_the_type_follows_the_one_content_field_given(server: Server, receiver: 
     both = inbound(server, **{"from": CUSTOMER}, text={"body": "x"}, image={})
     assert both.status_code == 400
     assert "Param type is required" in both.json()["error"]["message"]
+
+
+def test_a_large_customer_file_fits_the_inbound_body(server: Server, receiver: Receiver) -> None:
+    """A 3 MB document as base64 is larger than WABOX_MAX_BODY_BYTES (1 MiB), which is for
+    the business API; the admin route takes any file WhatsApp would carry."""
+    channel = new_channel(server, webhook=webhook(receiver))
+    document = b"%PDF-1.4\n" + bytes(range(256)) * (3 * 4096)
+    data = base64.b64encode(document).decode()
+    answer, _, message = received(
+        server, receiver, channel, type="document",
+        document={"data": data, "mime_type": "application/pdf", "filename": "big.pdf"},
+    )  # fmt: skip
+    assert message["document"]["filename"] == "big.pdf"
+    assert download(server, channel, answer["media_id"])[1] == document

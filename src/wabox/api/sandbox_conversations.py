@@ -24,12 +24,16 @@ from wabox.schema.sandbox import Channel
 from wabox.store.conversations import list_conversations
 
 _inbound = msgspec.json.Decoder(Inbound)
+# A customer's file arrives as base64 in the JSON body: room for a 100 MB document (the
+# largest media WhatsApp takes), on this admin-only route.
+INBOUND_BODY_BYTES = 100 * 1024 * 1024 * 4 // 3 + 65536
 
 
 async def post_inbound(request: Request) -> Response:
     """A customer sends the channel a message: stored, window opened, webhook sent."""
     runtime = admin_runtime(request)
-    inbound = decode(_inbound, await read_json_body(request, runtime.config.max_body_bytes))
+    limit = max(runtime.config.max_body_bytes, INBOUND_BODY_BYTES)
+    inbound = decode(_inbound, await read_json_body(request, limit))
     wanted = inbound.channel or runtime.default_channel_id
     channel = runtime.database.channels.get(wanted)
     if channel is None:
