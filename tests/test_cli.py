@@ -209,3 +209,15 @@ main()
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 1
     assert "pip install 'wabox[server]'" in result.stderr
+
+
+def test_a_wrong_setting_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    for env in (
+        {"WABOX_CHANNEL_DEFAULTS": '{"throughput": 5000}'},
+        {"WABOX_SCENARIOS": str(tmp_path / "missing.toml")},
+        {"WABOX_UI_OPEN": "maybe"},
+    ):
+        started = wabox("serve", "--port", "1", "--data-dir", str(tmp_path / "data"), env=env)
+        assert started.returncode == 2, started
+        assert "wabox cannot start" in started.stdout
+        assert "Traceback" not in started.stdout + started.stderr

@@ -63,6 +63,17 @@ def banner(runtime: Runtime, base_url: str) -> None:
         )
 
 
+def check_settings(config: Config) -> None:
+    """Settings that need reading before the server starts: a mistake stops the start
+    with one line naming it, instead of a traceback from the app's startup."""
+    from wabox.delivery.scenarios import load_scenario_file
+    from wabox.schema.sandbox import channel_defaults
+
+    channel_defaults(config.channel_defaults)
+    if config.scenarios is not None:
+        load_scenario_file(config.scenarios)
+
+
 def _redact(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
@@ -92,7 +103,12 @@ def serve(
     from wabox.app import create_app
     from wabox.http_protocol import BodyPassingProtocol
 
-    config = Config.from_env(host=host, port=port, data_dir=data_dir, ui_open=ui_open)
+    try:
+        config = Config.from_env(host=host, port=port, data_dir=data_dir, ui_open=ui_open)
+        check_settings(config)
+    except (ValueError, OSError) as exc:
+        console.print(f"[red]wabox cannot start: {exc}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
     shown_host = f"[{config.host}]" if ":" in config.host else config.host
     base_url = f"http://{shown_host}:{config.port}"
     application = create_app(config, on_ready=lambda runtime: banner(runtime, base_url))
