@@ -231,6 +231,9 @@ def test_mark_as_read_marks_the_customers_messages_read(
         "received",
     ]
     assert stored(server, second)["events"][-1]["status"] == "read"
+    with server.admin() as admin:
+        listed = admin.get("/sandbox/conversations").json()["conversations"]
+    assert next(c for c in listed if c["wa_id"] == "16505557700")["unread"] == 1
     typing = {**body, "message_id": third, "typing_indicator": {"type": "text"}}
     assert send(cloud, typing).json() == {"success": True}
     assert stored(server, third)["state"] == "read"

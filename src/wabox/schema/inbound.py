@@ -119,6 +119,7 @@ class Conversation(msgspec.Struct, kw_only=True):
     window: Literal["open", "closed"]
     window_expires_at: float
     last_inbound_at: float
+    unread: int = 0  # the customer's messages the business has not marked read
 
 
 class ConversationList(msgspec.Struct):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -71,16 +71,17 @@ async def record_inbound(
         )
         key = (conversations.c.channel_id == channel_id) & (conversations.c.wa_id == wa_id)
         known = connection.execute(sa.select(conversations.c.profile_name).where(key)).first()
-        values = {"last_inbound_at": now, "window_expires_at": now + window}
+        values: dict[str, Any] = {"last_inbound_at": now, "window_expires_at": now + window}
         if known is None:
             connection.execute(
                 sa.insert(conversations).values(
-                    channel_id=channel_id, wa_id=wa_id, profile_name=name, **values
+                    channel_id=channel_id, wa_id=wa_id, profile_name=name, unread=1, **values
                 )
             )
         else:
             if name is not None:
-                values["profile_name"] = name  # type: ignore[assignment]
+                values["profile_name"] = name
+            values["unread"] = conversations.c.unread + 1
             connection.execute(sa.update(conversations).where(key).values(**values))
         if webhook is not None:
             connection.execute(
@@ -127,6 +128,24 @@ async def mark_inbound_read(database: Database, channel_id: str, wamid: str, now
             connection.execute(
                 sa.insert(message_events),
                 [{"wamid": w, "status": "read", "created_at": now} for w in wamids],
+            )
+            still_unread = (
+                sa.select(sa.func.count())
+                .select_from(messages)
+                .where(
+                    messages.c.channel_id == channel_id,
+                    messages.c.recipient == found.recipient,
+                    messages.c.state == "received",
+                )
+                .scalar_subquery()
+            )
+            connection.execute(
+                sa.update(conversations)
+                .where(
+                    conversations.c.channel_id == channel_id,
+                    conversations.c.wa_id == found.recipient,
+                )
+                .values(unread=still_unread)
             )
         return True
 
@@ -178,6 +197,7 @@ async def list_conversations(
             window="open" if row.window_expires_at > now else "closed",
             window_expires_at=row.window_expires_at,
             last_inbound_at=row.last_inbound_at,
+            unread=row.unread,
         )
         for row in rows
     ]

@@ -86,12 +86,16 @@ async def list_messages(
     to: str | None = None,
     type: str | None = None,
     wamid: str | None = None,
+    after_id: int = 0,
     limit: int = 50,
 ) -> list[StoredMessage]:
-    """Newest first, with every lifecycle event of each message."""
+    """Newest first, with every lifecycle event of each message; ``after_id`` bounds the
+    look (the inbox: a channel's recent messages)."""
     query = sa.select(messages).order_by(messages.c.id.desc()).limit(limit)
     if wamid is not None:
         query = query.where(messages.c.wamid == wamid)
+    if after_id:
+        query = query.where(messages.c.id > after_id)
     if channel is not None:
         query = query.where(messages.c.channel_id == channel)
     if to is not None:

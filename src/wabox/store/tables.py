@@ -239,6 +239,9 @@ conversations = sa.Table(
     sa.Column("profile_name", sa.String(256), nullable=True),
     sa.Column("last_inbound_at", sa.Float, nullable=False),
     sa.Column("window_expires_at", sa.Float, nullable=False),
+    # The customer's messages the business has not marked read: kept here by the inbound
+    # and mark-read writes, so neither the send path nor the inbox counts rows for it.
+    sa.Column("unread", sa.Integer, nullable=False, server_default="0"),
 )
 
 templates = sa.Table(

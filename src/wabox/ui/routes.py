@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ from wabox.schema.inbound import Inbound
 from wabox.schema.sandbox import Channel
 from wabox.schema.scenarios import Scenario
 from wabox.store.conversations import list_conversations
-from wabox.store.inbox import change_marker, customers, media_sizes, search
+from wabox.store.inbox import change_marker, customers, media_sizes, recent_floor, search
 from wabox.store.media import get_live_media
 from wabox.store.messages import list_messages
 from wabox.store.scenarios import add_scenario, delete_scenario, stored_scenarios
@@ -61,6 +62,9 @@ from wabox.ui.present import (
 HERE = Path(__file__).parent
 COOKIE = "wabox_ui"
 POLL = 0.3  # seconds between looks for changes, per open page
+# At most one refresh a second per page: under a load test the store changes all the time,
+# and each refresh reads the customer list and the chat again.
+MIN_GAP = 1.0
 KEEPALIVE = 15.0
 CHAT_LIMIT = 300
 REACTIONS = ("👍", "❤️", "😂", "🙏")
@@ -153,8 +157,14 @@ async def _inbox_context(
 
 
 async def _chat_context(runtime: Runtime, channel: Channel, customer: str) -> dict[str, Any]:
+    async with runtime.database.engine.connect() as connection:
+        floor = await recent_floor(connection, channel.phone_number_id)
     stored = await list_messages(
-        runtime.database, channel=channel.phone_number_id, to=customer, limit=CHAT_LIMIT
+        runtime.database,
+        channel=channel.phone_number_id,
+        to=customer,
+        after_id=floor,
+        limit=CHAT_LIMIT,
     )
     shown = bubbles(stored)
     documents = [b.media_id for b in shown if b.media_id and b.type == "document"]
@@ -434,12 +444,13 @@ async def events(request: Request) -> Response:
     async def stream() -> AsyncIterator[bytes]:
         last = await change_marker(runtime.database)
         quiet = 0.0
+        sent_at = 0.0
         yield b"retry: 1000\n\n"
         while not await request.is_disconnected():
-            await asyncio.sleep(POLL)
+            await asyncio.sleep(max(POLL, sent_at + MIN_GAP - time.monotonic()))
             marker = await change_marker(runtime.database)
             if marker != last:
-                last, quiet = marker, 0.0
+                last, quiet, sent_at = marker, 0.0, time.monotonic()
                 yield b"event: change\ndata: {}\n\n"
             else:
                 quiet += POLL
