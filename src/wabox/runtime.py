@@ -15,7 +15,7 @@ from wabox.delivery.customer_files import CustomerFiles
 from wabox.delivery.lifecycle import Lifecycle
 from wabox.delivery.media_checks import MediaChecks
 from wabox.delivery.scenarios import ScenarioBook, load_scenario_file
-from wabox.delivery.throughput import MemoryBuckets, RedisBuckets, Throughput
+from wabox.delivery.throughput import Buckets, MemoryBuckets, RedisBuckets, Throughput
 from wabox.links.fetcher import Fetcher
 from wabox.links.guard import AddressGuard
 from wabox.links.media import LinkMedia, LinkMetrics
@@ -57,6 +57,7 @@ class Runtime:
     scenarios: ScenarioBook
     lifecycle: Lifecycle
     dispatcher: Dispatcher
+    buckets: Buckets  # rate limits' state: this process's memory, or Redis
     throughput: Throughput
     customer_files: CustomerFiles
     workers: list[asyncio.Task[None]] = field(default_factory=list)
@@ -90,7 +91,7 @@ class Runtime:
         await asyncio.gather(*self.workers, return_exceptions=True)
         await self.media_checks.close()
         await self.dispatcher.close()
-        await self.throughput.close()
+        await self.buckets.close()
         await self.database.close()
 
 
@@ -117,6 +118,7 @@ async def open_runtime(config: Config) -> Runtime:
         await database.close()
         raise
     clock = await _clock(database, config.clock)
+    buckets: Buckets = RedisBuckets(config.redis_url) if config.redis_url else MemoryBuckets()
     metrics = CollectorRegistry()
     fetcher = Fetcher(
         AddressGuard(config.link_allow), config.link_connect_timeout, config.link_timeout
@@ -139,7 +141,7 @@ async def open_runtime(config: Config) -> Runtime:
         channel_defaults=defaults,
         blobs=blobs,
         url_secret=bytes.fromhex(url_secret),
-        upload_limiter=PerChannelLimit("media-upload", config.media_upload_rate),
+        upload_limiter=PerChannelLimit(buckets, "media-upload", config.media_upload_rate),
         media_checks=media_checks,
         metrics=metrics,
         clock=clock,
@@ -147,9 +149,8 @@ async def open_runtime(config: Config) -> Runtime:
         lifecycle=lifecycle,
         dispatcher=dispatcher,
         customer_files=CustomerFiles(database, blobs),
-        throughput=Throughput(
-            RedisBuckets(config.redis_url) if config.redis_url else MemoryBuckets()
-        ),
+        buckets=buckets,
+        throughput=Throughput(buckets),
     )
 
 

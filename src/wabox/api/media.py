@@ -64,7 +64,7 @@ def _too_large() -> UploadTooLarge:
 
 
 async def _upload(request: Request, runtime: Runtime, channel: Channel) -> Response:
-    if not await runtime.upload_limiter.allow(channel.phone_number_id):
+    if not await runtime.upload_limiter.allow(channel.phone_number_id, runtime.clock.now()):
         raise TooManyCalls(
             f"POST /media is limited to {runtime.config.media_upload_rate} requests per second "
             "per phone number."

@@ -111,6 +111,3 @@ class Throughput:
             key = f"pair:{channel.phone_number_id}:{wa_id}"
             if await self._buckets.take(key, PAIR_INTERVAL, PAIR_BURST, now) > 0:
                 raise PairRateLimit(PAIR_DETAILS)
-
-    async def close(self) -> None:
-        await self._buckets.close()

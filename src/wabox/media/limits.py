@@ -1,25 +1,24 @@
-"""Per-channel request limits (wire-facts §2.6: 360dialog allows 25 uploads/s per number)."""
+"""Per-channel request limits (wire-facts §2.6: 360dialog allows 25 uploads/s per number).
+
+The same buckets as the message throughput limits (``delivery/throughput.py``): on the
+wabox clock, and shared by every process through Redis when ``WABOX_REDIS_URL`` is set.
+"""
 
 from __future__ import annotations
 
-from limits import RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
+from wabox.delivery.throughput import Buckets
 
 
 class PerChannelLimit:
-    """``per_second`` hits per channel in any one-second window; 0 means no limit.
+    """``per_second`` requests per channel, a second's worth at once; 0 means no limit."""
 
-    In memory for now, so per process; the scale-out issue moves it to Redis when
-    ``WABOX_REDIS_URL`` is set (``limits`` speaks both).
-    """
-
-    def __init__(self, name: str, per_second: int) -> None:
+    def __init__(self, buckets: Buckets, name: str, per_second: int) -> None:
+        self._buckets = buckets
         self._name = name
-        self._item = RateLimitItemPerSecond(per_second) if per_second > 0 else None
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._per_second = per_second
 
-    async def allow(self, channel_id: str) -> bool:
-        if self._item is None:
+    async def allow(self, channel_id: str, now: float) -> bool:
+        if self._per_second <= 0:
             return True
-        return await self._limiter.hit(self._item, self._name, channel_id)
+        rate = self._per_second
+        return await self._buckets.take(f"{self._name}:{channel_id}", 1 / rate, rate, now) == 0
