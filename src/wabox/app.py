@@ -165,6 +165,7 @@ def create_app(config: Config, on_ready: Callable[[Runtime], None] | None = None
         lifespan=lifespan,
         exception_handlers={
             ui.NotSignedIn: ui.not_signed_in,
+            ui.NoChannel: ui.no_channel,
             GraphError: handle_graph_error,
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,

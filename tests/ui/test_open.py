@@ -24,6 +24,12 @@ def test_an_open_inbox_needs_no_cookie_and_a_closed_one_does(tmp_path: Path) -> 
             page = anonymous.get("/")
             assert page.status_code == 401 and "The inbox is closed" in page.text
             assert anonymous.get("/ui/events").status_code == 401
+        with opened.admin() as admin:
+            for channel in admin.get("/sandbox/channels").json()["channels"]:
+                admin.delete(f"/sandbox/channels/{channel['phone_number_id']}")
+        with httpx.Client(base_url=opened.base_url) as anonymous:
+            empty = anonymous.get("/")
+            assert empty.status_code == 404 and "There is no channel" in empty.text
         assert "/?token=" not in opened.output()
         assert "/?token=" in closed.output()
     finally:

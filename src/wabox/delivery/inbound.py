@@ -34,21 +34,28 @@ def without_nulls(value: Any) -> Any:
     return value
 
 
+def kind_of(inbound: Inbound) -> str:
+    """``type``, or else the one content field given (text when none is)."""
+    if inbound.type is not None:
+        return inbound.type
+    given = [name for name in MESSAGE_FIELDS if getattr(inbound, name) is not None]
+    if len(given) > 1:
+        raise InvalidParameter(
+            f"Param type is required when more than one of {', '.join(given)} is given."
+        )
+    return given[0] if given else "text"
+
+
 async def message_object(
     channel: Channel,
     inbound: Inbound,
+    kind: str,
     wamid: str,
     now: float,
     files: CustomerFiles,
     url_for: UrlFor,
 ) -> tuple[dict[str, Any], str | None]:
     """The ``messages[]`` member, and the media ID of a media message."""
-    kind = inbound.kind
-    given = [name for name in MESSAGE_FIELDS if getattr(inbound, name) is not None]
-    if inbound.type is None and len(given) > 1:
-        raise InvalidParameter(
-            f"Param type is required when more than one of {', '.join(given)} is given."
-        )
     body = getattr(inbound, kind)
     media_id = None
     if kind in MEDIA_KINDS:
@@ -79,7 +86,8 @@ async def receive(
     url_for: UrlFor,
 ) -> InboundAccepted:
     wamid = new_wamid(inbound.from_)
-    message, media_id = await message_object(channel, inbound, wamid, now, files, url_for)
+    kind = kind_of(inbound)
+    message, media_id = await message_object(channel, inbound, kind, wamid, now, files, url_for)
     name = (
         inbound.name
         or await profile_name(database, channel.phone_number_id, inbound.from_)
@@ -94,7 +102,7 @@ async def receive(
         wamid=wamid,
         wa_id=inbound.from_,
         name=name,
-        type=inbound.kind,
+        type=kind,
         message=msgspec.json.encode(message),
         webhook=webhook,
         now=now,

@@ -83,14 +83,6 @@ class Inbound(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reaction: InboundReaction | None = None
     context: InboundContext | None = None
 
-    @property
-    def kind(self) -> str:
-        """``type``, or else the content field given (text when none is)."""
-        if self.type is not None:
-            return self.type
-        given = [name for name in INBOUND_TYPES if getattr(self, name) is not None]
-        return given[0] if len(given) == 1 else "text"
-
 
 class InboundAccepted(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The new wamid; ``media_id`` for media, retrievable by the business for 7 days."""

@@ -89,6 +89,10 @@ class NotSignedIn(Exception):
     """No valid cookie: the page explains how to get in."""
 
 
+class NoChannel(Exception):
+    """The server has no channel at all (every one deleted): nothing to show."""
+
+
 def _cookie_value(runtime: Runtime) -> str:
     return hmac.new(runtime.url_secret, runtime.admin_token.encode(), hashlib.sha256).hexdigest()
 
@@ -112,7 +116,7 @@ def _channel(runtime: Runtime, phone_number_id: str | None) -> Channel:
     if channel is None:
         channel = next(iter(runtime.database.channels.all()), None)
     if channel is None:
-        raise NotSignedIn  # no channel at all: nothing to show
+        raise NoChannel
     return channel
 
 
@@ -128,10 +132,7 @@ async def home(request: Request) -> Response:
             COOKIE, _cookie_value(runtime), httponly=True, samesite="strict", path="/"
         )
         return response
-    try:
-        runtime = _runtime(request)
-    except NotSignedIn:
-        return _page("signin.html", 401, wrong=False)
+    runtime = _runtime(request)
     query = request.query_params
     channel = _channel(runtime, query.get("channel"))
     context = await _inbox_context(runtime, channel, query.get("customer"), query.get("q"))
@@ -489,3 +490,7 @@ def routes() -> list[Route | Mount]:
 
 async def not_signed_in(request: Request, exc: Exception) -> Response:
     return _page("signin.html", 401, wrong=False)
+
+
+async def no_channel(request: Request, exc: Exception) -> Response:
+    return _page("missing.html", 404, what="channel (create one with `wabox channel create`)")
