@@ -27,10 +27,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from wabox.delivery.media_checks import stored_media_problem
 from wabox.links.cache import LinkCachePolicy, Revalidation, rule_for
 from wabox.links.fetcher import Fetcher, LinkFailure, media_type
 from wabox.links.guard import AddressGuard, ip_literal
-from wabox.media.inspect import SEND_TYPES, SNIFF_BYTES, size_problem
+from wabox.media.inspect import SEND_TYPES, size_problem
 from wabox.media.inspect import check as media_rules
 from wabox.media.store import BlobStore
 
@@ -203,14 +204,7 @@ async def _fetch_as(
     assert fetched.mime_type is not None
     blob = fetched.blob
     await fetched.writer.commit(blob)
-    # As wabox.delivery.media_checks: the size, then the content (a document's head only).
-    problem = size_problem(kind, blob.size)
-    if problem is None:
-        end = min(blob.size, SNIFF_BYTES) if kind == "document" else blob.size
-        content = b""
-        if end:
-            content = b"".join([chunk async for chunk in await blobs.read(blob.sha256, 0, end)])
-        problem = await asyncio.to_thread(media_rules, kind, fetched.mime_type, content)
+    problem = await stored_media_problem(blobs, blob.sha256, kind, fetched.mime_type, blob.size)
     return KindVerdict(problem is None, problem), blob.size, fetched.headers
 
 

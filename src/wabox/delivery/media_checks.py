@@ -203,14 +203,23 @@ class MediaChecks:
     async def _problem(self, row: MediaRow | None, kind: str, voice: bool) -> str | None:
         if row is None:
             return "The media was deleted or expired before the message was sent."
-        problem = size_problem(kind, row.file_size)
-        if problem is not None:
-            return problem
-        # Sizes are bounded above (16 MB at most outside documents, whose head is enough).
-        end = min(row.file_size, SNIFF_BYTES) if kind == "document" else row.file_size
-        try:
-            chunks = await self._blobs.read(row.sha256, 0, end) if end else None
-            content = b"".join([chunk async for chunk in chunks]) if chunks is not None else b""
-        except FileNotFoundError:
-            return "The media's bytes are missing from the media store."
-        return await asyncio.to_thread(check, kind, row.mime_type, content, voice=voice)
+        return await stored_media_problem(
+            self._blobs, row.sha256, kind, row.mime_type, row.file_size, voice=voice
+        )
+
+
+async def stored_media_problem(
+    blobs: BlobStore, sha256: str, kind: str, mime_type: str, size: int, *, voice: bool = False
+) -> str | None:
+    """The first rule stored bytes break as ``kind``: the size, then the content."""
+    problem = size_problem(kind, size)
+    if problem is not None:
+        return problem
+    # Sizes are bounded above (16 MB at most outside documents, whose head is enough).
+    end = min(size, SNIFF_BYTES) if kind == "document" else size
+    try:
+        chunks = await blobs.read(sha256, 0, end) if end else None
+        content = b"".join([chunk async for chunk in chunks]) if chunks is not None else b""
+    except FileNotFoundError:
+        return "The media's bytes are missing from the media store."
+    return await asyncio.to_thread(check, kind, mime_type, content, voice=voice)
