@@ -5,7 +5,6 @@ business (``cli_client.py``); ``tail`` a server."""
 from __future__ import annotations
 
 import base64
-import mimetypes
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +18,7 @@ import wabox
 from wabox.cli_assets import assets_app
 from wabox.cli_client import media_app, send_app
 from wabox.cli_client import tail as follow
+from wabox.client._core import detect_mime
 from wabox.config import Config
 from wabox.runtime import ADMIN_TOKEN, Runtime
 from wabox.ui.routes import inbox_link
@@ -292,10 +292,10 @@ def inbound(
         if kind == "audio":
             media["voice"] = voice
         if file is not None:
-            guessed = mime_type or mimetypes.guess_type(file.name)[0]
-            if guessed is None:
-                raise typer.BadParameter("cannot guess its type", param_hint="--mime-type")
-            data = base64.b64encode(file.read_bytes()).decode()
+            content = file.read_bytes()
+            # As the client's uploads do: by name (.opus and .ogg are audio/ogg), else bytes.
+            guessed = mime_type or detect_mime(file.name, content[:64])
+            data = base64.b64encode(content).decode()
             media |= {
                 "data": data,
                 "mime_type": guessed,

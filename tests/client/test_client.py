@@ -461,3 +461,13 @@ def test_each_code_family_has_its_class(
     assert error.fbtrace_id == "Az8or2yhqkZfEZ-_4Qn_Bam"
     plain = from_response(401, {"error": "Invalid api_key"})  # 360dialog's own body
     assert isinstance(plain, AuthenticationError) and plain.title == "Invalid api_key"
+
+
+def test_mime_types_from_the_name_else_the_first_bytes() -> None:
+    from wabox.client._core import detect_mime
+
+    assert detect_mime("note.opus", b"") == "audio/ogg"  # the standard table says audio/opus
+    assert detect_mime("sticker.webp", b"") == "image/webp"
+    assert detect_mime(None, JPEG.read_bytes()[:64]) == "image/jpeg"
+    assert detect_mime(None, b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
+    assert detect_mime(None, b"\x00\x01") == "application/octet-stream"
