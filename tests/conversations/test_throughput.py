@@ -17,6 +17,7 @@ from tests.conftest import Server, make_server
 from tests.delivery.helpers import advance, client, new_channel
 from tests.helpers import assert_graph_error, message
 from wabox.delivery.throughput import Buckets, MemoryBuckets, RedisBuckets
+from wabox.samples import sample_path
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 PAIR = (
@@ -129,3 +130,22 @@ def test_two_processes_share_the_buckets_through_redis(tmp_path: Path) -> None:
                 answers.append(text(c, "16505558000").status_code)
     assert answers[:45] == [200] * 45
     assert answers[45] == 400  # the 46th, wherever it lands, finds the shared bucket empty
+
+
+def test_the_upload_limit_shares_the_buckets_and_the_clock(server: Server) -> None:
+    """25 uploads a second per number (360dialog's figure); the virtual clock refills it."""
+    channel = new_channel(server)
+    picture = sample_path("image.jpg").read_bytes()
+
+    def upload(c: httpx.Client) -> httpx.Response:
+        return c.post(
+            "/media",
+            data={"messaging_product": "whatsapp"},
+            files={"file": ("a.jpg", picture, "image/jpeg")},
+        )
+
+    with client(server, channel) as c:
+        assert {upload(c).status_code for _ in range(25)} == {200}
+        assert_graph_error(upload(c), status=400, code=4, contains="25 requests per second")
+        advance(server, 1)
+        assert upload(c).status_code == 200
