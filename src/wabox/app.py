@@ -23,9 +23,9 @@ from wabox.api import (
     templates,
     webhook_config,
 )
-from wabox.api.errors import GraphError
 from wabox.api.http import handle_graph_error, handle_http_exception, handle_unexpected
 from wabox.config import Config
+from wabox.errors import GraphError
 from wabox.media.urls import ATTACHMENTS_PATH
 from wabox.runtime import Runtime, open_runtime
 from wabox.ui import routes as ui

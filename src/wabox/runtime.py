@@ -9,13 +9,13 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from wabox.clock import Clock
 from wabox.config import Config
-from wabox.delivery.clock import Clock
 from wabox.delivery.customer_files import CustomerFiles
 from wabox.delivery.lifecycle import Lifecycle
 from wabox.delivery.media_checks import MediaChecks
 from wabox.delivery.scenarios import ScenarioBook, load_scenario_file
-from wabox.delivery.throughput import Buckets, MemoryBuckets, RedisBuckets, Throughput
+from wabox.delivery.throughput import Throughput
 from wabox.links.fetcher import Fetcher
 from wabox.links.guard import AddressGuard
 from wabox.links.media import LinkMedia, LinkMetrics
@@ -29,6 +29,7 @@ from wabox.schema.sandbox import (
     channel_defaults,
     merged_settings,
 )
+from wabox.store.buckets import Buckets, MemoryBuckets, RedisBuckets
 from wabox.store.database import Database
 from wabox.store.scenarios import stored_scenarios
 from wabox.store.settings import get_setting, put_setting

@@ -16,8 +16,8 @@ import pytest
 from tests.conftest import Server, make_server
 from tests.delivery.helpers import advance, client, new_channel
 from tests.helpers import assert_graph_error, message
-from wabox.delivery.throughput import Buckets, MemoryBuckets, RedisBuckets
 from wabox.samples import sample_path
+from wabox.store.buckets import Buckets, MemoryBuckets, RedisBuckets
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 PAIR = (

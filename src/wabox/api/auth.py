@@ -7,7 +7,7 @@ from typing import Literal
 
 from starlette.requests import Request
 
-from wabox.api.errors import AuthError, ObjectNotFound, TokenInvalid
+from wabox.errors import AuthError, ObjectNotFound, TokenInvalid
 from wabox.runtime import Runtime
 from wabox.schema.sandbox import Channel
 

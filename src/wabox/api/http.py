@@ -11,22 +11,19 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from wabox.api.errors import GraphError, InvalidParameter, ObjectNotFound, SomethingWentWrong
+from wabox.errors import (
+    BodyTooLarge,
+    GraphError,
+    InvalidParameter,
+    ObjectNotFound,
+    SomethingWentWrong,
+    UnsupportedMediaType,
+)
 from wabox.schema.messages import MESSAGE_TYPES
 
 T = TypeVar("T")
 log = logging.getLogger("wabox.api")
 _encoder = msgspec.json.Encoder()
-
-
-class BodyTooLarge(GraphError):
-    code, http_status, title = 100, 413, "Request body too large"
-    details_in_message = True
-
-
-class UnsupportedMediaType(GraphError):
-    code, http_status, title = 100, 415, "Unsupported content type"
-    details_in_message = True
 
 
 def json_response(body: Any, status_code: int = 200) -> Response:

@@ -9,7 +9,6 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from wabox.api.auth import Dialect, authenticate, channel_for_path
-from wabox.api.errors import GraphError, InvalidParameter, ObjectNotFound, TooManyCalls
 from wabox.api.http import error_response, json_response
 from wabox.api.multipart import (
     MultipartError,
@@ -18,6 +17,14 @@ from wabox.api.multipart import (
     PartStart,
     boundary_of,
     read_parts,
+)
+from wabox.errors import (
+    AttachmentNotFound,
+    InvalidParameter,
+    ObjectNotFound,
+    RangeNotSatisfiable,
+    TooManyCalls,
+    UploadTooLarge,
 )
 from wabox.media.ingest import keep_blob
 from wabox.media.retention import release_bytes
@@ -35,23 +42,6 @@ MAX_FIELD_BYTES = 1024
 # pywa sends ttl_minutes for "No Storage" numbers (wire-facts §2.1); it is accepted and
 # ignored: media lives WABOX_MEDIA_TTL.
 FORM_FIELDS = ("messaging_product", "type", "file", "ttl_minutes")
-
-
-class UploadTooLarge(GraphError):
-    code, http_status, title = 100, 400, "File too large"
-    details_in_message = True
-
-
-class AttachmentNotFound(GraphError):
-    """An expired, tampered or foreign download URL: Meta answers 404 (wire-facts §2.3)."""
-
-    code, http_status, title = 100, 404, "Not Found"
-    type = "GraphMethodException"
-
-
-class RangeNotSatisfiable(GraphError):
-    code, http_status, title = 100, 416, "Requested range not satisfiable"
-    details_in_message = True
 
 
 def _too_large() -> UploadTooLarge:

@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from wabox.api.auth import authenticate, channel_for_path
-from wabox.api.errors import GraphError, InvalidParameter, ObjectNotFound
 from wabox.api.http import decode, json_response, read_json_body
 from wabox.delivery.accept import UNDOCUMENTED, accept_message
+from wabox.errors import GraphError, InvalidParameter, ObjectNotFound
 from wabox.runtime import Runtime
 from wabox.schema.messages import (
     AnyMessage,

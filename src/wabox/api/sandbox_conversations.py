@@ -6,10 +6,10 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from wabox.api.errors import ObjectNotFound
 from wabox.api.http import decode, json_response, read_json_body
 from wabox.api.sandbox import admin_runtime
 from wabox.delivery.inbound import receive
+from wabox.errors import ObjectNotFound
 from wabox.media.urls import ATTACHMENTS_PATH, signed_query
 from wabox.runtime import Runtime
 from wabox.samples import SAMPLES

@@ -6,10 +6,10 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from wabox.api.errors import InvalidParameter, ObjectNotFound
 from wabox.api.http import decode, json_response, read_json_body
 from wabox.api.sandbox import admin_runtime, limit_param
 from wabox.delivery.scenarios import new_scenario_id
+from wabox.errors import InvalidParameter, ObjectNotFound
 from wabox.schema.sandbox import ClockAdvance, ClockState, Deleted, WebhookDeliveryList
 from wabox.schema.scenarios import Scenario, ScenarioList
 from wabox.store.scenarios import add_scenario, delete_scenario, stored_scenarios

@@ -17,7 +17,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from wabox.api.auth import authenticate
-from wabox.api.errors import InvalidParameter, ObjectNotFound
 from wabox.api.http import decode, json_response, read_json_body
 from wabox.api.messages import check_version
 from wabox.api.sandbox import admin_runtime, limit_param
@@ -26,6 +25,7 @@ from wabox.delivery.templates import (
     check_status,
     normalise_components,
 )
+from wabox.errors import InvalidParameter, ObjectNotFound
 from wabox.runtime import Runtime
 from wabox.schema.sandbox import Channel
 from wabox.schema.templates import (

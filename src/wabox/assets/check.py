@@ -27,12 +27,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from wabox.delivery.media_checks import stored_media_problem
 from wabox.links.cache import LinkCachePolicy, Revalidation, rule_for
 from wabox.links.fetcher import Fetcher, LinkFailure, media_type
 from wabox.links.guard import AddressGuard, ip_literal
 from wabox.media.inspect import SEND_TYPES, size_problem
 from wabox.media.inspect import check as media_rules
+from wabox.media.rules import stored_media_problem
 from wabox.media.store import BlobStore
 
 KINDS = ("audio", "document", "image", "sticker", "video")

@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from wabox.api.errors import InvalidParameter, MissingParameter, RecipientIsSender
 from wabox.delivery.lifecycle import CHECK_LEASE, Lifecycle
 from wabox.delivery.templates import check_sendable, render
 from wabox.delivery.throughput import Throughput
 from wabox.delivery.window import pricing, reengagement_error, window_is_open
+from wabox.errors import InvalidParameter, MissingParameter, RecipientIsSender
 from wabox.schema.messages import (
     AnyMessage,
     AudioMessage,

@@ -13,7 +13,7 @@ import binascii
 from collections.abc import Callable
 from typing import Any
 
-from wabox.api.errors import InvalidParameter, MissingParameter
+from wabox.errors import InvalidParameter, MissingParameter
 from wabox.media.ingest import keep_blob
 from wabox.media.inspect import check, is_animated, size_problem
 from wabox.media.store import BlobStore

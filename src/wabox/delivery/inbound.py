@@ -11,10 +11,10 @@ from typing import Any
 
 import msgspec
 
-from wabox.api.errors import InvalidParameter, MissingParameter
 from wabox.delivery.accept import new_wamid
 from wabox.delivery.customer_files import CustomerFiles, UrlFor
 from wabox.delivery.window import WINDOW
+from wabox.errors import InvalidParameter, MissingParameter
 from wabox.schema.inbound import INBOUND_TYPES as MESSAGE_FIELDS
 from wabox.schema.inbound import Inbound, InboundAccepted, InboundMedia
 from wabox.schema.sandbox import Channel

@@ -12,16 +12,15 @@ during the check makes it due again, and a restarted process checks it once more
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
 
-from wabox.api.errors import Undeliverable, catalogue
-from wabox.delivery.clock import Clock
+from wabox.clock import Clock
 from wabox.delivery.scenarios import ScenarioBook
+from wabox.errors import Undeliverable, catalogue
 from wabox.schema.sandbox import Channel
 from wabox.schema.scenarios import Scenario
 from wabox.store.database import Database
@@ -29,11 +28,10 @@ from wabox.store.lifecycle import (
     DueMessage,
     Step,
     advance_due,
+    fail_unsent,
     next_due_at,
     release_checked,
     schedule_read,
-    take_message,
-    write_steps,
 )
 
 log = logging.getLogger("wabox.lifecycle")
@@ -113,14 +111,7 @@ class Lifecycle:
         """Advance due messages until cancelled; an error is logged and retried."""
         while True:
             try:
-                # Not waiting for the disk: a step lost in a crash is due again and redone,
-                # at worst sending its webhook twice.
-                steps = await self._database.writer.run(
-                    functools.partial(
-                        advance_due, now=self._clock.now(), limit=BATCH, plan=self._plan
-                    ),
-                    durable=False,
-                )
+                steps = await advance_due(self._database, self._clock.now(), BATCH, self._plan)
                 self._after(steps)
                 if len(steps) == BATCH:
                     continue
@@ -166,17 +157,13 @@ class Lifecycle:
         """Fail a message that is not sent yet (media checks, link fetches)."""
         now = self._clock.now()
 
-        def write(connection: Any) -> bool:
-            message = take_message(connection, wamid, ("accepted",))
-            if message is None:
-                return False
+        def plan(message: DueMessage) -> Step | None:
             channel = self._database.channels.get(message.channel_id)
             if channel is None:
-                return False
-            write_steps(connection, [self._failed(message, channel, now, error)], now)
-            return True
+                return None
+            return self._failed(message, channel, now, error)
 
-        failed = bool(await self._database.writer.run(write))
+        failed = await fail_unsent(self._database, wamid, now, plan)
         if failed:
             self.on_webhooks()
         return failed

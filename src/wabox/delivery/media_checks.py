@@ -16,13 +16,13 @@ import logging
 
 import msgspec
 
-from wabox.api.errors import MediaUploadError
+from wabox.clock import Clock
 from wabox.delivery.accept import media_refs
-from wabox.delivery.clock import Clock
 from wabox.delivery.lifecycle import Lifecycle
+from wabox.errors import MediaUploadError
 from wabox.links.fetcher import LinkFailure
 from wabox.links.media import LinkMedia
-from wabox.media.inspect import SNIFF_BYTES, check, size_problem
+from wabox.media.rules import stored_media_problem
 from wabox.media.store import BlobStore
 from wabox.schema.messages import AnyMessage, AudioMessage
 from wabox.schema.sandbox import Channel
@@ -206,20 +206,3 @@ class MediaChecks:
         return await stored_media_problem(
             self._blobs, row.sha256, kind, row.mime_type, row.file_size, voice=voice
         )
-
-
-async def stored_media_problem(
-    blobs: BlobStore, sha256: str, kind: str, mime_type: str, size: int, *, voice: bool = False
-) -> str | None:
-    """The first rule stored bytes break as ``kind``: the size, then the content."""
-    problem = size_problem(kind, size)
-    if problem is not None:
-        return problem
-    # Sizes are bounded above (16 MB at most outside documents, whose head is enough).
-    end = min(size, SNIFF_BYTES) if kind == "document" else size
-    try:
-        chunks = await blobs.read(sha256, 0, end) if end else None
-        content = b"".join([chunk async for chunk in chunks]) if chunks is not None else b""
-    except FileNotFoundError:
-        return "The media's bytes are missing from the media store."
-    return await asyncio.to_thread(check, kind, mime_type, content, voice=voice)

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from wabox.api.errors import (
+from wabox.errors import (
     InvalidParameter,
     TemplateDisabled,
     TemplateNotFound,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wabox.api.errors import ReEngagement
+from wabox.errors import ReEngagement
 
 WINDOW = 24 * 3600.0
 

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from prometheus_client import CollectorRegistry, Counter
 
-from wabox.delivery.clock import Clock
+from wabox.clock import Clock
 from wabox.links.cache import LinkCachePolicy, rule_for
 from wabox.links.fetcher import Fetched, Fetcher, LinkFailure
 from wabox.media.ingest import keep_blob

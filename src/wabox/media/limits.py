@@ -1,12 +1,12 @@
 """Per-channel request limits (wire-facts §2.6: 360dialog allows 25 uploads/s per number).
 
-The same buckets as the message throughput limits (``delivery/throughput.py``): on the
+The same buckets as the message throughput limits (``store/buckets.py``): on the
 wabox clock, and shared by every process through Redis when ``WABOX_REDIS_URL`` is set.
 """
 
 from __future__ import annotations
 
-from wabox.delivery.throughput import Buckets
+from wabox.store.buckets import Buckets
 
 
 class PerChannelLimit:

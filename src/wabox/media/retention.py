@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 
-from wabox.delivery.clock import Clock
+from wabox.clock import Clock
 from wabox.media.store import BlobStore
 from wabox.schema.media import SweepResult
 from wabox.store.database import Database

@@ -43,8 +43,13 @@ class Customer:
 RECENT = 20_000
 
 
-async def recent_floor(connection: AsyncConnection, channel_id: str) -> int:
+async def chat_floor(database: Database, channel_id: str) -> int:
     """The id below which the inbox does not look: the channel's RECENT-th newest."""
+    async with database.engine.connect() as connection:
+        return await recent_floor(connection, channel_id)
+
+
+async def recent_floor(connection: AsyncConnection, channel_id: str) -> int:
     found = await connection.scalar(
         sa.select(messages.c.id)
         .where(messages.c.channel_id == channel_id)

@@ -8,6 +8,7 @@ several processes share the work without doing a step twice.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -71,8 +72,18 @@ def _due(row: Any) -> DueMessage:
     return DueMessage(*row)
 
 
-def advance_due(connection: sa.Connection, now: float, limit: int, plan: Plan) -> list[Step]:
-    """Claim up to ``limit`` messages whose next step is due, plan and write their steps."""
+async def advance_due(database: Database, now: float, limit: int, plan: Plan) -> list[Step]:
+    """Claim up to ``limit`` messages whose next step is due, plan and write their steps.
+
+    Not waiting for the disk: a step lost in a crash is due again and redone, at worst
+    sending its webhook twice.
+    """
+    return await database.writer.run(
+        functools.partial(_advance_due, now=now, limit=limit, plan=plan), durable=False
+    )
+
+
+def _advance_due(connection: sa.Connection, now: float, limit: int, plan: Plan) -> list[Step]:
     query = (
         sa.select(*_COLUMNS)
         .where(messages.c.due_at <= now)
@@ -161,13 +172,26 @@ def execute_many(connection: sa.Connection, template: str, rows: list[tuple[Any,
     connection.exec_driver_sql(template.format(*marks), rows)
 
 
-def take_message(connection: sa.Connection, wamid: str, states: Sequence[str]) -> DueMessage | None:
-    """The message, locked for this transaction, if it is in one of ``states``."""
-    query = sa.select(*_COLUMNS).where(messages.c.wamid == wamid, messages.c.state.in_(states))
-    if connection.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = connection.execute(query).first()
-    return None if row is None else _due(row)
+async def fail_unsent(
+    database: Database, wamid: str, now: float, plan: Callable[[DueMessage], Step | None]
+) -> bool:
+    """Write the step ``plan`` makes of the message if it is still ``accepted`` (not sent
+    yet), in one transaction with the row locked; False if it was not, or ``plan`` said no."""
+
+    def write(connection: sa.Connection) -> bool:
+        query = sa.select(*_COLUMNS).where(
+            messages.c.wamid == wamid, messages.c.state == "accepted"
+        )
+        if connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = connection.execute(query).first()
+        step = None if row is None else plan(_due(row))
+        if step is None:
+            return False
+        write_steps(connection, [step], now)
+        return True
+
+    return bool(await database.writer.run(write))
 
 
 async def release_checked(database: Database, wamid: str, now: float) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -58,14 +59,14 @@ def _earlier_pending() -> sa.ColumnElement[bool]:
     )
 
 
-def channels_with_due(connection: sa.Connection, now: float) -> list[str]:
+def _channels_with_due(connection: sa.Connection, now: float) -> list[str]:
     """Every channel with a due webhook; a full look, for channels no longer configured."""
     due = sa.and_(PENDING, webhook_deliveries.c.next_attempt_at <= now)
     rows = connection.execute(sa.select(webhook_deliveries.c.channel_id).where(due).distinct())
     return [row[0] for row in rows]
 
 
-def claim(connection: sa.Connection, now: float, rooms: dict[str, int]) -> list[Claimed]:
+def _claim(connection: sa.Connection, now: float, rooms: dict[str, int]) -> list[Claimed]:
     """Due webhooks of the channels in ``rooms``, at most ``rooms[channel]`` each, oldest
     first; each claimed one is leased so no other round (or process) takes it."""
     claimed: list[Claimed] = []
@@ -103,7 +104,7 @@ def claim(connection: sa.Connection, now: float, rooms: dict[str, int]) -> list[
     return claimed
 
 
-def record(connection: sa.Connection, outcomes: Sequence[Outcome]) -> None:
+def _record(connection: sa.Connection, outcomes: Sequence[Outcome]) -> None:
     connection.execute(
         sa.insert(webhook_attempts),
         [
@@ -141,8 +142,39 @@ def record(connection: sa.Connection, outcomes: Sequence[Outcome]) -> None:
     )
 
 
-def release(connection: sa.Connection, ids: Sequence[int], now: float) -> None:
-    """Give claimed deliveries back (a clean shutdown), so they are due at once again."""
+async def channels_with_due(database: Database, now: float) -> list[str]:
+    """Channels with a webhook due, whatever their settings say now."""
+    return await database.writer.run(functools.partial(_channels_with_due, now=now))
+
+
+async def claim(database: Database, now: float, rooms: dict[str, int]) -> list[Claimed]:
+    """Claim due webhooks, at most ``rooms[channel]`` per channel, each with a lease.
+
+    Not waiting for the disk: a claim lost in a crash only makes webhooks due again.
+    """
+    return await database.writer.run(functools.partial(_claim, now=now, rooms=rooms), durable=False)
+
+
+async def record(database: Database, outcomes: Sequence[Outcome]) -> None:
+    """Write delivery results; one lost in a crash means one more delivery, never a loss."""
+    await database.writer.run(functools.partial(_record, outcomes=outcomes), durable=False)
+
+
+async def finish(
+    database: Database, outcomes: Sequence[Outcome], unfinished: Sequence[int], now: float
+) -> None:
+    """At shutdown: write the results, and give unfinished claims back so they are due
+    at once again, in one transaction."""
+
+    def write(connection: sa.Connection) -> None:
+        if outcomes:
+            _record(connection, outcomes)
+        _release(connection, unfinished, now)
+
+    await database.writer.run(write)
+
+
+def _release(connection: sa.Connection, ids: Sequence[int], now: float) -> None:
     if ids:
         connection.execute(
             sa.update(webhook_deliveries)

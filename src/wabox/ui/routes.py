@@ -35,17 +35,17 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from wabox.api.errors import GraphError, InvalidParameter
 from wabox.api.sandbox import decode_settings, verify_webhook
 from wabox.api.sandbox_conversations import receive_as_customer
 from wabox.delivery.scenarios import new_scenario_id
+from wabox.errors import GraphError, InvalidParameter
 from wabox.media.inspect import human_size
 from wabox.runtime import Runtime
 from wabox.schema.inbound import Inbound
 from wabox.schema.sandbox import Channel
 from wabox.schema.scenarios import Scenario
 from wabox.store.conversations import list_conversations
-from wabox.store.inbox import change_marker, customers, media_sizes, recent_floor, search
+from wabox.store.inbox import change_marker, chat_floor, customers, media_sizes, search
 from wabox.store.media import get_live_media
 from wabox.store.messages import list_messages
 from wabox.store.scenarios import add_scenario, delete_scenario, stored_scenarios
@@ -158,8 +158,7 @@ async def _inbox_context(
 
 
 async def _chat_context(runtime: Runtime, channel: Channel, customer: str) -> dict[str, Any]:
-    async with runtime.database.engine.connect() as connection:
-        floor = await recent_floor(connection, channel.phone_number_id)
+    floor = await chat_floor(runtime.database, channel.phone_number_id)
     stored = await list_messages(
         runtime.database,
         channel=channel.phone_number_id,

@@ -15,26 +15,24 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import random
 import time
 from collections import defaultdict
 
 import aiohttp
-import sqlalchemy as sa
 
 from wabox import __version__
-from wabox.delivery.clock import Clock
+from wabox.clock import Clock
 from wabox.store.database import Database
 from wabox.store.webhooks import (
     Claimed,
     Outcome,
     channels_with_due,
     claim,
+    finish,
     next_attempt_after,
     record,
-    release,
 )
 from wabox.webhooks.signing import HEADER, signature
 
@@ -104,9 +102,7 @@ class Dispatcher:
         now = self._clock.now()
         if time.monotonic() >= self._next_full_look:
             # Channels whose webhook was removed still have to settle their rows (as dead).
-            self._orphans = set(
-                await self._database.writer.run(functools.partial(channels_with_due, now=now))
-            )
+            self._orphans = set(await channels_with_due(self._database, now))
             self._next_full_look = time.monotonic() + FULL_LOOK_EVERY
         channels = {
             c.phone_number_id
@@ -117,10 +113,7 @@ class Dispatcher:
             channel: self._per_channel - self._inflight.get(channel, 0)
             for channel in channels | self._orphans
         }
-        # Not waiting for the disk: a claim lost in a crash only makes webhooks due again.
-        claimed = await self._database.writer.run(
-            functools.partial(claim, now=now, rooms=rooms), durable=False
-        )
+        claimed = await claim(self._database, now, rooms)
         for delivery in claimed:
             self._inflight[delivery.channel_id] += 1
             self._claimed.add(delivery.id)
@@ -190,10 +183,7 @@ class Dispatcher:
             self._results_ready.clear()
             batch, self._results = self._results, []
             try:
-                # A result lost in a crash means one more delivery (at least once), no loss.
-                await self._database.writer.run(
-                    functools.partial(record, outcomes=batch), durable=False
-                )
+                await record(self._database, batch)
             except Exception:
                 log.exception("recording %d webhook results failed", len(batch))
                 self._results[:0] = batch
@@ -212,15 +202,8 @@ class Dispatcher:
         batch, self._results = self._results, []
         finished = {outcome.id for outcome in batch}
         unfinished = [i for i in self._claimed if i not in finished]
-        now = self._clock.now()
-
-        def write(connection: sa.Connection) -> None:
-            if batch:
-                record(connection, batch)
-            release(connection, unfinished, now)
-
         try:
-            await self._database.writer.run(write)
+            await finish(self._database, batch, unfinished, self._clock.now())
         except Exception:
             log.exception("could not record webhook results at shutdown; leases will expire")
         if self._session is not None:

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import msgspec
 
-from wabox.api.errors import ERROR_CODES_HREF
+from wabox.errors import ERROR_CODES_HREF
 from wabox.schema.errors import WebhookError
 from wabox.schema.sandbox import Channel
 from wabox.schema.webhooks import (

@@ -7,7 +7,7 @@ import secrets
 
 import aiohttp
 
-from wabox.api.errors import CallbackVerificationFailed
+from wabox.errors import CallbackVerificationFailed
 
 TIMEOUT = 5.0
 

@@ -10,6 +10,11 @@ workers raise and serialise the same errors the HTTP layer does.
 | UnknownError | 1 | 400 | API Unknown |
 | TooManyCalls | 4 | 400 | API Too Many Calls |
 | InvalidParameter | 100 | 400 | Invalid parameter |
+| BodyTooLarge | 100 | 413 | Request body too large |
+| UnsupportedMediaType | 100 | 415 | Unsupported content type |
+| UploadTooLarge | 100 | 400 | File too large |
+| AttachmentNotFound | 100 | 404 | Not Found |
+| RangeNotSatisfiable | 100 | 416 | Requested range not satisfiable |
 | ObjectNotFound | 100 (subcode 33) | 400 | Unsupported request (object missing or not yours) |
 | TokenInvalid | 190 | 401 | Access token has expired |
 | CallbackVerificationFailed | 2200 | 400 | Callback verification failed |
@@ -115,6 +120,33 @@ class TooManyCalls(GraphError):
 
 class InvalidParameter(GraphError):
     code, http_status, title = 100, 400, "Invalid parameter"
+    details_in_message = True
+
+
+class BodyTooLarge(GraphError):
+    code, http_status, title = 100, 413, "Request body too large"
+    details_in_message = True
+
+
+class UnsupportedMediaType(GraphError):
+    code, http_status, title = 100, 415, "Unsupported content type"
+    details_in_message = True
+
+
+class UploadTooLarge(GraphError):
+    code, http_status, title = 100, 400, "File too large"
+    details_in_message = True
+
+
+class AttachmentNotFound(GraphError):
+    """An expired, tampered or foreign download URL: Meta answers 404 (wire-facts §2.3)."""
+
+    code, http_status, title = 100, 404, "Not Found"
+    type = "GraphMethodException"
+
+
+class RangeNotSatisfiable(GraphError):
+    code, http_status, title = 100, 416, "Requested range not satisfiable"
     details_in_message = True
 
 
