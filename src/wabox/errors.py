@@ -2,7 +2,9 @@
 
 Every rejection wabox sends, synchronously or later inside a webhook's ``errors[]``, is one
 of these classes. The catalogue imports nothing from Starlette, so the delivery and webhook
-workers raise and serialise the same errors the HTTP layer does.
+workers raise and serialise the same errors the HTTP layer does. ``graph_error_for``
+translates msgspec's validation messages into Graph's wording, wherever a request or a
+setting is decoded.
 
 | class | code | HTTP | title |
 |---|---|---|---|
@@ -38,12 +40,14 @@ workers raise and serialise the same errors the HTTP layer does.
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import ClassVar
 
 import msgspec
 
 from wabox.schema.errors import ErrorBody, ErrorData, ErrorEnvelope, WebhookError
+from wabox.schema.messages import MESSAGE_TYPES
 
 ERROR_CODES_HREF = "/documentation/business-messaging/whatsapp/support/error-codes"  # §4.2
 
@@ -253,6 +257,62 @@ class TemplatePaused(GraphError):
 
 class TemplateDisabled(GraphError):
     code, http_status, title = 132016, 400, "Template is Disabled"
+
+
+_AT = re.compile(r"^(?P<text>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.S)
+_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
+
+
+def param_path(path: str | None, field: str | None = None) -> str:
+    """``$.template.components[0].name`` → ``template['components'][0]['name']`` (Graph style)."""
+    parts: list[str] = []
+    for name, index in _TOKEN.findall((path or "$").removeprefix("$")):
+        parts.append(name if name else index)
+    if field is not None:
+        parts.append(field)
+    if not parts:
+        return ""
+    head, *rest = parts
+    return head + "".join(f"[{p}]" if p.isdigit() else f"['{p}']" for p in rest)
+
+
+def graph_error_for(exc: msgspec.ValidationError) -> GraphError:
+    """Translate one msgspec validation message into the Graph wording clients know."""
+    match = _AT.match(str(exc))
+    assert match is not None
+    text, path = match["text"], match["path"]
+    if found := re.fullmatch(r"Object contains unknown field `(.+)`", text):
+        where = param_path(path)
+        on = f' on param "{where}"' if where else ""
+        return InvalidParameter(f'Unexpected key "{found[1]}"{on}.')
+    if found := re.fullmatch(r"Object missing required field `(.+)`", text):
+        return InvalidParameter(f"The parameter {param_path(path, found[1])} is required.")
+    where = param_path(path)
+    if found := re.fullmatch(r"Invalid (?:enum )?value (.+)", text):
+        got = found[1].strip("'")
+        if where == "type":
+            allowed = ", ".join(t.upper() for t in MESSAGE_TYPES)
+            return InvalidParameter(f'Param type must be one of {{{allowed}}} - got "{got}".')
+        if where == "messaging_product":
+            return InvalidParameter(
+                f'Param messaging_product must be one of {{WHATSAPP}} - got "{got}".'
+            )
+        if where == "recipient_type":
+            return InvalidParameter(
+                f'Param recipient_type must be one of {{INDIVIDUAL}} - got "{got}". '
+                "wabox does not emulate group messaging."
+            )
+        return InvalidParameter(f'Param {where} has an invalid value - got "{got}".')
+    if found := re.fullmatch(r"Expected `str` of length <= (\d+)", text):
+        return InvalidParameter(f"Param {where} must be at most {found[1]} characters long.")
+    if found := re.fullmatch(r"Expected `str` of length >= (\d+)", text):
+        return InvalidParameter(f"Param {where} must be at least {found[1]} characters long.")
+    if found := re.fullmatch(r"Expected `(?:array|object)` of length <= (\d+)", text):
+        return InvalidParameter(f"Param {where} must have at most {found[1]} items.")
+    if found := re.fullmatch(r"Expected `(?:array|object)` of length >= (\d+)", text):
+        return InvalidParameter(f"Param {where} must have at least {found[1]} items.")
+    subject = f"Param {where}" if where else "Request body"
+    return InvalidParameter(f"{subject} is invalid: {text}.")
 
 
 def catalogue() -> list[type[GraphError]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any, TypeVar
 
 import msgspec
@@ -18,8 +17,8 @@ from wabox.errors import (
     ObjectNotFound,
     SomethingWentWrong,
     UnsupportedMediaType,
+    graph_error_for,
 )
-from wabox.schema.messages import MESSAGE_TYPES
 
 T = TypeVar("T")
 log = logging.getLogger("wabox.api")
@@ -74,62 +73,6 @@ def decode(decoder: msgspec.json.Decoder[T], body: bytes) -> T:
         raise graph_error_for(exc) from exc
     except msgspec.DecodeError as exc:
         raise InvalidParameter(f"Request body is not valid JSON: {exc}.") from exc
-
-
-_AT = re.compile(r"^(?P<text>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.S)
-_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
-
-
-def param_path(path: str | None, field: str | None = None) -> str:
-    """``$.template.components[0].name`` → ``template['components'][0]['name']`` (Graph style)."""
-    parts: list[str] = []
-    for name, index in _TOKEN.findall((path or "$").removeprefix("$")):
-        parts.append(name if name else index)
-    if field is not None:
-        parts.append(field)
-    if not parts:
-        return ""
-    head, *rest = parts
-    return head + "".join(f"[{p}]" if p.isdigit() else f"['{p}']" for p in rest)
-
-
-def graph_error_for(exc: msgspec.ValidationError) -> GraphError:
-    """Translate one msgspec validation message into the Graph wording clients know."""
-    match = _AT.match(str(exc))
-    assert match is not None
-    text, path = match["text"], match["path"]
-    if found := re.fullmatch(r"Object contains unknown field `(.+)`", text):
-        where = param_path(path)
-        on = f' on param "{where}"' if where else ""
-        return InvalidParameter(f'Unexpected key "{found[1]}"{on}.')
-    if found := re.fullmatch(r"Object missing required field `(.+)`", text):
-        return InvalidParameter(f"The parameter {param_path(path, found[1])} is required.")
-    where = param_path(path)
-    if found := re.fullmatch(r"Invalid (?:enum )?value (.+)", text):
-        got = found[1].strip("'")
-        if where == "type":
-            allowed = ", ".join(t.upper() for t in MESSAGE_TYPES)
-            return InvalidParameter(f'Param type must be one of {{{allowed}}} - got "{got}".')
-        if where == "messaging_product":
-            return InvalidParameter(
-                f'Param messaging_product must be one of {{WHATSAPP}} - got "{got}".'
-            )
-        if where == "recipient_type":
-            return InvalidParameter(
-                f'Param recipient_type must be one of {{INDIVIDUAL}} - got "{got}". '
-                "wabox does not emulate group messaging."
-            )
-        return InvalidParameter(f'Param {where} has an invalid value - got "{got}".')
-    if found := re.fullmatch(r"Expected `str` of length <= (\d+)", text):
-        return InvalidParameter(f"Param {where} must be at most {found[1]} characters long.")
-    if found := re.fullmatch(r"Expected `str` of length >= (\d+)", text):
-        return InvalidParameter(f"Param {where} must be at least {found[1]} characters long.")
-    if found := re.fullmatch(r"Expected `(?:array|object)` of length <= (\d+)", text):
-        return InvalidParameter(f"Param {where} must have at most {found[1]} items.")
-    if found := re.fullmatch(r"Expected `(?:array|object)` of length >= (\d+)", text):
-        return InvalidParameter(f"Param {where} must have at least {found[1]} items.")
-    subject = f"Param {where}" if where else "Request body"
-    return InvalidParameter(f"{subject} is invalid: {text}.")
 
 
 async def handle_graph_error(_request: Request, exc: Exception) -> Response:

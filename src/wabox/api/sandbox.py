@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from wabox.api.auth import require_admin
-from wabox.api.http import decode, graph_error_for, json_response, read_json_body
-from wabox.errors import InvalidParameter, ObjectNotFound
+from wabox.api.http import decode, json_response, read_json_body
+from wabox.errors import InvalidParameter, ObjectNotFound, graph_error_for
 from wabox.media.retention import sweep
 from wabox.runtime import Runtime
 from wabox.schema.sandbox import (
