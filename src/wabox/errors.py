@@ -36,6 +36,7 @@ setting is decoded.
 | TemplateParamFormatMismatch | 132012 | 400 | Parameter format does not match format in … |
 | TemplatePaused | 132015 | 400 | Template is Paused |
 | TemplateDisabled | 132016 | 400 | Template is Disabled |
+| ScriptedFailure | 131000, or a scenario rule's code | 400 | Message failed, or the rule's title |
 """
 
 from __future__ import annotations
@@ -58,11 +59,16 @@ def new_fbtrace_id() -> str:
 
 
 class GraphError(Exception):
-    """One Graph API error: a code from the catalogue plus this occurrence's details."""
+    """One Graph API error: a code from the catalogue plus this occurrence's details.
 
-    code: ClassVar[int]
-    http_status: ClassVar[int]
-    title: ClassVar[str]
+    The same object goes from where a failure happens (a handler, a media check, the
+    window, a scenario rule) to the webhook's ``errors[]`` (``webhook_error``). ``code``,
+    ``http_status`` and ``title`` are the class's; only a ``ScriptedFailure`` sets its own.
+    """
+
+    code: int
+    http_status: int
+    title: str
     type: ClassVar[str] = "OAuthException"
     subcode: ClassVar[int | None] = None
     # Graph's parameter errors (code 100) put the specific text in `message`; WhatsApp's own
@@ -90,6 +96,15 @@ class GraphError(Exception):
                 fbtrace_id=fbtrace_id or new_fbtrace_id(),
             )
         )
+
+    @staticmethod
+    def of(code: int, details: str, title: str | None = None) -> GraphError:
+        """The failure a scenario rule names: the catalogue's class for a WhatsApp code
+        wabox emits itself, else a ``ScriptedFailure`` carrying the code and title given."""
+        known = _WHATSAPP_CODES.get(code)
+        if known is not None and title in (None, known.title):
+            return known(details)
+        return ScriptedFailure(code, title or "Message failed", details)
 
     def webhook_error(self) -> WebhookError:
         """The object carried in a webhook's ``errors[]`` (§4.2)."""
@@ -259,6 +274,17 @@ class TemplateDisabled(GraphError):
     code, http_status, title = 132016, 400, "Template is Disabled"
 
 
+class ScriptedFailure(GraphError):
+    """A failed status a scenario rule asks for with a code or title of its own (131049
+    "Meta chose not to deliver", say): only ever in a webhook, never an HTTP answer."""
+
+    code, http_status, title = 131000, 400, "Message failed"
+
+    def __init__(self, code: int, title: str, details: str) -> None:
+        self.code, self.title = code, title
+        super().__init__(details)
+
+
 _AT = re.compile(r"^(?P<text>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.S)
 _TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
 
@@ -324,3 +350,9 @@ def catalogue() -> list[type[GraphError]]:
         found.append(cls)
         pending.extend(cls.__subclasses__())
     return found
+
+
+# WhatsApp's own codes (130000 and up), each emitted by exactly one class.
+_WHATSAPP_CODES = {
+    cls.code: cls for cls in catalogue() if cls.code >= 130000 and cls is not ScriptedFailure
+}

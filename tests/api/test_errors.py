@@ -124,6 +124,7 @@ def test_catalogue_matches_the_spec_table() -> None:
         "TemplateParamFormatMismatch": (132012, 400),
         "TemplatePaused": (132015, 400),
         "TemplateDisabled": (132016, 400),
+        "ScriptedFailure": (131000, 400),  # a scenario rule's code replaces it
     }
     found = {cls.__name__: (cls.code, cls.http_status) for cls in catalogue()}
     assert found == expected
@@ -154,3 +155,17 @@ def test_envelope_shape() -> None:
     )
     assert hook.error_data == {"details": error.details}
     assert issubclass(errors.InvalidParameter, GraphError)
+
+
+def test_a_scenario_code_finds_its_catalogue_class() -> None:
+    """A rule naming a code wabox emits gets that class, its title and all; any other code
+    (131049, "Meta chose not to deliver", wire-facts §4.3) keeps the rule's words."""
+    known = GraphError.of(131047, "closed")
+    assert type(known) is errors.ReEngagement
+    assert (known.title, known.details) == ("Re-engagement message", "closed")
+    other = GraphError.of(131049, "ecosystem", "Not delivered")
+    assert (other.code, other.title, other.details) == (131049, "Not delivered", "ecosystem")
+    assert other.webhook_error().code == 131049
+    assert GraphError.of(131049, "x").title == "Message failed"
+    retitled = GraphError.of(131047, "x", "Custom")
+    assert (type(retitled), retitled.title) == (errors.ScriptedFailure, "Custom")

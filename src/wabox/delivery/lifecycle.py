@@ -14,13 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
-
-import msgspec
 
 from wabox.clock import Clock
 from wabox.delivery.scenarios import ScenarioBook
-from wabox.errors import Undeliverable, catalogue
+from wabox.errors import GraphError, Undeliverable
 from wabox.schema.sandbox import Channel
 from wabox.schema.scenarios import Scenario
 from wabox.store.database import Database
@@ -39,11 +36,6 @@ log = logging.getLogger("wabox.lifecycle")
 CHECK_LEASE = 60.0  # seconds a media check may take before another try is due
 BATCH = 500
 LINGER = 0.02
-_TITLES = {cls.code: cls.title for cls in catalogue() if cls.code >= 130000}
-
-
-def error_details(code: int, details: str, title: str | None = None) -> dict[str, Any]:
-    return {"code": code, "title": title or _TITLES.get(code, "Message failed"), "details": details}
 
 
 class Lifecycle:
@@ -77,7 +69,7 @@ class Lifecycle:
         category: str,
         pricing_type: str,
         now: float,
-        error: dict[str, Any] | None = None,
+        error: GraphError | None = None,
     ) -> Step:
         """The ``sent`` step of a message that needs no media check, planned at accept so
         it is written with the message itself; with ``error``, its failure instead (a
@@ -153,7 +145,7 @@ class Lifecycle:
             self.wake()
         return found
 
-    async def fail(self, wamid: str, error: dict[str, Any]) -> bool:
+    async def fail(self, wamid: str, error: GraphError) -> bool:
         """Fail a message that is not sent yet (media checks, link fetches)."""
         now = self._clock.now()
 
@@ -197,9 +189,8 @@ class Lifecycle:
             return Step(message, message.state, "check", claimed_at + CHECK_LEASE, recheck=True)
         if message.next_step == "sent":
             if scenario is not None and scenario.not_on_whatsapp:
-                error = error_details(
-                    Undeliverable.code,
-                    "Message Undeliverable: the recipient is not on WhatsApp (wabox scenario).",
+                error = Undeliverable(
+                    "Message Undeliverable: the recipient is not on WhatsApp (wabox scenario)."
                 )
                 return self._failed(message, channel, now, error, scenario)
             if scenario is not None and scenario.fail and scenario.fail.after == "accepted":
@@ -238,11 +229,11 @@ class Lifecycle:
         message: DueMessage,
         channel: Channel,
         now: float,
-        error: dict[str, Any],
+        error: GraphError,
         scenario: Scenario | None = None,
     ) -> Step:
         step = Step(message, "failed")
-        step.events.append(("failed", now, msgspec.json.encode(error).decode()))
+        step.events.append(("failed", now, error))
         step.webhooks.extend(
             self._webhooks(message, channel, "failed", now, scenario, False, error)
         )
@@ -270,7 +261,7 @@ class Lifecycle:
         now: float,
         scenario: Scenario | None,
         with_pricing: bool,
-        error: dict[str, Any] | None,
+        error: GraphError | None,
     ) -> list[tuple[str, bytes]]:
         if channel.settings.webhook is None:
             return []
@@ -290,6 +281,6 @@ class Lifecycle:
         return [(status, payload)] * copies
 
 
-def _scenario_error(scenario: Scenario) -> dict[str, Any]:
+def _scenario_error(scenario: Scenario) -> GraphError:
     assert scenario.fail is not None
-    return error_details(scenario.fail.code, scenario.fail.details, scenario.fail.title)
+    return GraphError.of(scenario.fail.code, scenario.fail.details, scenario.fail.title)

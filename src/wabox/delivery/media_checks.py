@@ -196,9 +196,7 @@ class MediaChecks:
         return problem
 
     async def _fail(self, wamid: str, details: str) -> None:
-        error = MediaUploadError(details)
-        failure = {"code": error.code, "title": error.title, "details": error.details}
-        await self._lifecycle.fail(wamid, failure)
+        await self._lifecycle.fail(wamid, MediaUploadError(details))
 
     async def _problem(self, row: MediaRow | None, kind: str, voice: bool) -> str | None:
         if row is None:

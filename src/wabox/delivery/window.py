@@ -9,8 +9,6 @@ open window, marketing and authentication templates are always charged.
 
 from __future__ import annotations
 
-from typing import Any
-
 from wabox.errors import ReEngagement
 
 WINDOW = 24 * 3600.0
@@ -21,9 +19,9 @@ REENGAGEMENT_DETAILS = (
 )
 
 
-def reengagement_error() -> dict[str, Any]:
+def reengagement_error() -> ReEngagement:
     """Meta's exact failure for a non-template message to a closed window (§4.3)."""
-    return {"code": ReEngagement.code, "title": ReEngagement.title, "details": REENGAGEMENT_DETAILS}
+    return ReEngagement(REENGAGEMENT_DETAILS)
 
 
 def window_is_open(expires_at: float | None, now: float) -> bool:

@@ -13,14 +13,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import sqlalchemy as sa
 
+from wabox.errors import GraphError
 from wabox.store.tables import messages
 
 if TYPE_CHECKING:
     from wabox.store.database import Database
 
 FINAL_STATES = ("failed", "read")
+_encoder = msgspec.json.Encoder()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +49,7 @@ class Step:
     state: str
     next_step: str | None = None
     due_at: float | None = None
-    events: list[tuple[str, float, str | None]] = field(default_factory=list)
+    events: list[tuple[str, float, GraphError | None]] = field(default_factory=list)
     webhooks: list[tuple[str, bytes]] = field(default_factory=list)  # (event, payload)
     recheck: bool = False  # a media check whose lease ran out: run it again
 
@@ -100,10 +103,24 @@ def _advance_due(connection: sa.Connection, now: float, limit: int, plan: Plan) 
     return steps
 
 
+def failure_json(error: GraphError | None) -> str | None:
+    """How an event keeps its failure: the code, title and details the sandbox API shows."""
+    if error is None:
+        return None
+    return _encoder.encode(
+        {"code": error.code, "title": error.title, "details": error.details}
+    ).decode()
+
+
 def event_rows(step: Step) -> list[dict[str, Any]]:
     return [
-        {"wamid": step.message.wamid, "status": status, "created_at": at, "details": details}
-        for status, at, details in step.events
+        {
+            "wamid": step.message.wamid,
+            "status": status,
+            "created_at": at,
+            "details": failure_json(error),
+        }
+        for status, at, error in step.events
     ]
 
 
@@ -134,7 +151,9 @@ def write_steps(connection: sa.Connection, steps: Sequence[Step], now: float) ->
         [(s.state, s.next_step, s.due_at, s.message.wamid) for s in steps],
     )
     events = [
-        (s.message.wamid, status, at, details) for s in steps for status, at, details in s.events
+        (s.message.wamid, status, at, failure_json(error))
+        for s in steps
+        for status, at, error in s.events
     ]
     if events:
         execute_many(

@@ -8,8 +8,7 @@ from typing import Any, cast
 
 import msgspec
 
-from wabox.errors import ERROR_CODES_HREF
-from wabox.schema.errors import WebhookError
+from wabox.errors import GraphError
 from wabox.schema.sandbox import Channel
 from wabox.schema.webhooks import (
     Change,
@@ -54,17 +53,6 @@ def pricing_for(category: str, pricing_type: str) -> Pricing:
     return Pricing(billable=kind == "regular", type=kind, category=category)
 
 
-def webhook_error(error: dict[str, Any]) -> WebhookError:
-    """The stored failure (code, title, details) as a webhook ``errors[]`` member."""
-    return WebhookError(
-        code=int(error["code"]),
-        title=str(error["title"]),
-        message=str(error["title"]),
-        error_data={"details": str(error.get("details") or error["title"])},
-        href=ERROR_CODES_HREF,
-    )
-
-
 def status_payload(
     channel: Channel,
     *,
@@ -76,7 +64,7 @@ def status_payload(
     pricing_type: str,
     biz_opaque_callback_data: str | None = None,
     with_pricing: bool = False,
-    error: dict[str, Any] | None = None,
+    error: GraphError | None = None,
 ) -> bytes:
     """One status in Meta's envelope. ``pricing`` rides on ``sent`` and ``delivered``;
     ``conversation`` is left out, as since v24.0 outside free entry points (§0.7)."""
@@ -97,7 +85,7 @@ def status_payload(
                 recipient_id=recipient,
                 biz_opaque_callback_data=biz_opaque_callback_data,
                 pricing=pricing_for(category, pricing_type) if with_pricing else None,
-                errors=[webhook_error(error)] if error is not None else None,
+                errors=[error.webhook_error()] if error is not None else None,
             )
         ],
     )
