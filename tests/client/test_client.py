@@ -382,6 +382,26 @@ def test_the_async_client(server: Server, channel: dict[str, Any], tmp_path: Pat
     asyncio.run(run())
 
 
+def test_async_with_closes_with_aclose_and_close_is_its_alias() -> None:
+    """httpx's pairing: sync ``close``, async ``aclose``; ``close`` stays for old callers."""
+    closed: list[str] = []
+
+    class Watched(AsyncClient):
+        async def aclose(self) -> None:
+            closed.append("aclose")
+            await super().aclose()
+
+    async def run() -> None:
+        async with Watched.for_360dialog("k", base_url="http://127.0.0.1:9") as wa:
+            pass
+        assert closed == ["aclose"] and wa._http.is_closed
+        old = Watched.for_360dialog("k", base_url="http://127.0.0.1:9")
+        await old.close()
+        assert closed == ["aclose", "aclose"] and old._http.is_closed
+
+    asyncio.run(run())
+
+
 def test_the_client_imports_without_the_server_dependencies() -> None:
     """``import wabox.client`` works where only httpx is installed: the server's libraries
     are made unimportable in a fresh interpreter."""

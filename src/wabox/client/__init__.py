@@ -6,6 +6,10 @@ the server: ``import wabox.client`` loads no server module.
     from wabox.client import Client
     with Client.for_360dialog(api_key, base_url="http://127.0.0.1:8360") as wa:
         wa.send_image("16505551234", path="cat.jpg", caption="Our cat")
+
+Everything it raises on purpose is a ``WaboxError``: ``WhatsAppError`` (and a subclass per
+code family) when the API answers an error, ``TransportError`` when it does not answer. The
+tree is drawn in ``wabox.client.errors``. ``__all__`` is the public surface, and a test pins it.
 """
 
 from wabox.client.aio import AsyncClient
@@ -22,6 +26,8 @@ from wabox.client.errors import (
     ServiceUnavailable,
     TemplateError,
     TemplateNotFound,
+    TransportError,
+    WaboxError,
     WhatsAppError,
 )
 from wabox.client.sync import Client
@@ -58,6 +64,8 @@ __all__ = [
     "Status",
     "TemplateError",
     "TemplateNotFound",
+    "TransportError",
+    "WaboxError",
     "WebhookError",
     "WebhookEvent",
     "WhatsAppError",

@@ -8,9 +8,10 @@ the Cloud API puts ``Authorization: Bearer`` on ``/{version}/{phone_number_id}/â
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from wabox.client.errors import WhatsAppError, from_response
+from wabox.client.errors import TransportError, WhatsAppError, from_response
 from wabox.client.types import HeaderMedia, MediaInfo, SentMessage
 
 Dialect = Literal["360dialog", "cloud"]
@@ -164,6 +165,18 @@ def media_info(body: Any) -> MediaInfo:
         sha256=str(body["sha256"]),
         file_size=int(body["file_size"]),
     )
+
+
+@contextlib.contextmanager
+def transport_errors() -> Iterator[None]:
+    """httpx's transport errors become ours, the original chained: the one place they are
+    translated. Wrap a whole call, retries included, so only the last failure is raised."""
+    try:
+        yield
+    except httpx.TransportError as exc:
+        if isinstance(exc, TransportError):  # already translated by an inner call
+            raise
+        raise TransportError.wrap(exc) from exc
 
 
 def check(response: httpx.Response) -> Any:

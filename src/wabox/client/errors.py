@@ -1,8 +1,29 @@
-"""Typed errors: one class per family of Graph error codes (wire-facts §4).
+"""Typed errors: one class per family of Graph error codes (wire-facts §4), and one for a
+request that got no answer at all. Each class's docstring says when it is raised.
 
-Every error carries what Meta sends: ``code``, ``title`` (the text of ``message`` after
-``(#code)``), ``details`` (``error_data.details``), ``fbtrace_id`` and the HTTP status, so
-callers can branch on the class and log the rest.
+The tree::
+
+    WaboxError
+     +-- TransportError
+     +-- WhatsAppError
+          +-- AuthenticationError
+          +-- PermissionDenied
+          +-- InvalidRequest
+          |    +-- NotFound
+          +-- RateLimited
+          +-- RecipientError
+          +-- ReEngagementRequired
+          +-- MediaUploadError
+          +-- MediaDownloadError
+          +-- TemplateError
+          |    +-- TemplateNotFound
+          +-- ServiceUnavailable
+
+Every ``WhatsAppError`` carries what Meta sends: ``code``, ``title`` (the text of ``message``
+after ``(#code)``), ``details`` (``error_data.details``), ``fbtrace_id`` and the HTTP status,
+so callers can branch on the class and log the rest. Arguments the client rejects before any
+request (two media sources, a caption on audio) raise ``ValueError``: they are bugs in the
+caller, not failures worth catching.
 """
 
 from __future__ import annotations
@@ -10,11 +31,45 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
+
 _MESSAGE = re.compile(r"^\(#(\d+)\)\s*(.*)$", re.S)
 
 
-class WhatsAppError(Exception):
-    """Any error answered by the API (or by 360dialog in front of it)."""
+class WaboxError(Exception):
+    """The root: catch it to handle every failure the client raises on purpose."""
+
+
+class TransportError(WaboxError, httpx.TransportError):
+    """The request got no answer: the connection was refused or dropped, DNS or TLS failed,
+    or a timeout passed. Raised once the client's retries are spent (only GET and DELETE
+    are retried: a lost answer to a send may hide an accepted message).
+
+    The httpx error is chained as ``__cause__``. The class also subclasses
+    ``httpx.TransportError``, so code written when httpx's errors escaped still catches it.
+    """
+
+    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+        super().__init__(message, request=request)
+
+    @classmethod
+    def wrap(cls, error: httpx.TransportError) -> TransportError:
+        """The error to raise ``from`` ``error``: its class and text, and the request."""
+        request: httpx.Request | None
+        try:
+            request = error.request
+        except RuntimeError:  # httpx raises when no request was attached
+            request, where = None, ""
+        else:
+            # No query: a CDN download URL carries a signature that has no place in a log.
+            where = f" ({request.method} {request.url.copy_with(query=None)})"
+        detail = str(error) or "no detail"
+        return cls(f"{type(error).__name__}: {detail}{where}", request=request)
+
+
+class WhatsAppError(WaboxError):
+    """The API (or 360dialog in front of it) answered with an error; raised as is for a
+    code outside every family below."""
 
     transient = False  # worth retrying as it is
 

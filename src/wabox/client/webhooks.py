@@ -22,9 +22,20 @@ MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
 
 
 def verify_signature(raw_body: bytes, header: str | None, app_secret: str) -> bool:
-    """True when ``X-Hub-Signature-256`` (``sha256=<hex>``) is the HMAC-SHA256 of the raw
-    body with the app secret. Check it before parsing: parsing may reorder nothing, but
-    re-serialising would change the bytes."""
+    """Whether a webhook POST really comes from Meta (wire-facts §5.5).
+
+    Check it on the raw bytes, before parsing: re-serialising a parsed body would change the
+    bytes and so the HMAC. The comparison takes constant time.
+
+    Args:
+        raw_body: The request body exactly as received.
+        header: The ``X-Hub-Signature-256`` header (``sha256=<hex>``), or None if absent.
+        app_secret: The app secret the signature was made with.
+
+    Returns:
+        True when the header is the HMAC-SHA256 of ``raw_body`` under ``app_secret``; False
+        when it differs, is malformed or is missing.
+    """
     if not header or not header.startswith("sha256="):
         return False
     expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
@@ -32,8 +43,16 @@ def verify_signature(raw_body: bytes, header: str | None, app_secret: str) -> bo
 
 
 def verify_handshake(query: Mapping[str, str], verify_token: str) -> str | None:
-    """The ``hub.challenge`` to answer with 200 when Meta's verification GET carries our
-    token; None means answer 403."""
+    """Answer Meta's verification GET, sent when the callback URL or token is set (§5.4).
+
+    Args:
+        query: The GET's query parameters (``hub.mode``, ``hub.verify_token``,
+            ``hub.challenge``).
+        verify_token: The token configured with the webhook.
+
+    Returns:
+        The ``hub.challenge`` to echo as the body of a 200, or None: answer 403.
+    """
     if query.get("hub.mode") != "subscribe":
         return None
     token = query.get("hub.verify_token", "")
@@ -43,8 +62,23 @@ def verify_handshake(query: Mapping[str, str], verify_token: str) -> str | None:
 
 
 def parse_webhook(body: bytes | str | Mapping[str, Any]) -> list[WebhookEvent]:
-    """Every ``changes[].value`` with field ``messages``, in order. Unknown fields are
-    ignored, so newer payloads still parse."""
+    """Parse a webhook body into typed events (§5.1-§5.3).
+
+    Unknown fields are ignored, so payloads from newer API versions still parse; changes of
+    any other field than ``messages`` are skipped.
+
+    Args:
+        body: The raw body (bytes or text, JSON) or an already-decoded mapping.
+
+    Returns:
+        One ``WebhookEvent`` per ``entry[].changes[]`` of field ``messages``, in order, with
+        its messages, statuses and errors.
+
+    Raises:
+        ValueError: The body is not JSON (``json.JSONDecodeError``) or not a WhatsApp
+            Business Account webhook.
+        KeyError: A message lacks its ``id``, or a status its ``id`` or ``status``.
+    """
     data = json.loads(body) if isinstance(body, bytes | str) else body
     if not isinstance(data, Mapping) or data.get("object") != "whatsapp_business_account":
         raise ValueError("not a WhatsApp Business Account webhook")
