@@ -10,7 +10,8 @@ from typing import TypedDict
 from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from wabox.api import (
     health,
@@ -24,11 +25,12 @@ from wabox.api import (
     webhook_config,
 )
 from wabox.api.http import handle_graph_error, handle_http_exception, handle_unexpected
+from wabox.api.openapi import Group
 from wabox.config import Config
 from wabox.errors import GraphError
 from wabox.media.urls import ATTACHMENTS_PATH
 from wabox.runtime import Runtime, open_runtime
-from wabox.ui import routes as ui
+from wabox.ui import STATIC, forms, live, pages, signin
 
 
 class State(TypedDict):
@@ -57,88 +59,103 @@ register_url_convertor("digits", DigitsConvertor())
 register_url_convertor("version", VersionConvertor())
 
 
-def routes() -> list[Route]:
-    """Every route; the send routes come first since the router tries them in order."""
+def routes() -> list[BaseRoute]:
+    """Every route, in one table; the send routes come first since the router tries them in order.
+
+    An API route's group is its tag in ``/openapi.json`` and names the keys that may call it;
+    the handler's docstring is its summary and ``api/openapi.py`` describes its bodies. The
+    UI's routes are not part of the document.
+    """
+    dialog = Group("360dialog", security=("d360", "bearer"))  # either dialect takes either key
+    cloud = Group("Cloud API", security=("bearer", "d360"))
+    both = Group("Both", security=("bearer", "d360"))
+    server = Group("Server")
+    admin = Group("Sandbox", security=("admin",))
     return [
         # 360dialog (D360-API-KEY)
-        Route("/messages", messages.send_message_360dialog, methods=["POST"]),
-        Route("/media", media.upload_media_360dialog, methods=["POST"]),
-        Route("/v1/configs/webhook", webhook_config.set_webhook, methods=["POST"]),
-        Route("/v1/configs/webhook", webhook_config.get_webhook, methods=["GET"]),
-        Route("/v1/configs/templates", templates.create_360dialog, methods=["POST"]),
-        Route("/v1/configs/templates", templates.list_360dialog, methods=["GET"]),
-        Route("/v1/configs/templates/{name}", templates.delete_360dialog, methods=["DELETE"]),
-        Route("/{media_id:digits}", media.get_media_url_360dialog, methods=["GET"]),
-        Route("/{media_id:digits}", media.delete_media_360dialog, methods=["DELETE"]),
+        dialog("/messages", messages.send_message_360dialog, "POST"),
+        dialog("/media", media.upload_media_360dialog, "POST"),
+        dialog("/v1/configs/webhook", webhook_config.set_webhook, "POST"),
+        dialog("/v1/configs/webhook", webhook_config.get_webhook, "GET"),
+        dialog("/v1/configs/templates", templates.create_360dialog, "POST"),
+        dialog("/v1/configs/templates", templates.list_360dialog, "GET"),
+        dialog("/v1/configs/templates/{name}", templates.delete_360dialog, "DELETE"),
+        dialog("/{media_id:digits}", media.get_media_url_360dialog, "GET"),
+        dialog("/{media_id:digits}", media.delete_media_360dialog, "DELETE"),
         # Cloud API (Authorization: Bearer)
-        Route(
-            "/{version}/{phone_number_id}/messages", messages.send_message_cloud, methods=["POST"]
+        cloud("/{version}/{phone_number_id}/messages", messages.send_message_cloud, "POST"),
+        cloud(
+            "/{version:version}/{phone_number_id:digits}/media", media.upload_media_cloud, "POST"
         ),
-        Route(
-            "/{version:version}/{phone_number_id:digits}/media",
-            media.upload_media_cloud,
-            methods=["POST"],
+        cloud(
+            "/{version:version}/{waba_id:digits}/message_templates", templates.create_cloud, "POST"
         ),
-        Route(
-            "/{version:version}/{waba_id:digits}/message_templates",
-            templates.create_cloud,
-            methods=["POST"],
-        ),
-        Route(
-            "/{version:version}/{waba_id:digits}/message_templates",
-            templates.list_cloud,
-            methods=["GET"],
-        ),
-        Route(
+        cloud("/{version:version}/{waba_id:digits}/message_templates", templates.list_cloud, "GET"),
+        cloud(
             "/{version:version}/{waba_id:digits}/message_templates",
             templates.delete_cloud,
-            methods=["DELETE"],
+            "DELETE",
         ),
-        Route("/{version:version}/{media_id:digits}", media.get_media_url_cloud, methods=["GET"]),
-        Route("/{version:version}/{media_id:digits}", media.delete_media_cloud, methods=["DELETE"]),
+        cloud("/{version:version}/{media_id:digits}", media.get_media_url_cloud, "GET"),
+        cloud("/{version:version}/{media_id:digits}", media.delete_media_cloud, "DELETE"),
         # Both: the URL from GET /{media_id}, whatever host the client puts in front of it
-        Route(ATTACHMENTS_PATH, media.download_media, methods=["GET"]),
+        both(ATTACHMENTS_PATH, media.download_media, "GET"),
         # Server
-        Route("/health", health.health, methods=["GET"]),
-        Route("/metrics", health.metrics, methods=["GET"]),
-        Route("/openapi.json", openapi.get_openapi, methods=["GET"]),
-        Route("/docs", openapi.get_docs, methods=["GET"]),
+        server("/health", health.health, "GET"),
+        server("/metrics", health.metrics, "GET"),
+        server("/openapi.json", openapi.get_openapi, "GET", documented=False),
+        server("/docs", openapi.get_docs, "GET", documented=False),
+        server("/sandbox/noop", health.noop, "POST"),
         # Sandbox (admin token)
-        Route("/sandbox/noop", health.noop, methods=["POST"]),
-        Route("/sandbox/channels", sandbox.list_channels, methods=["GET"]),
-        Route("/sandbox/channels", sandbox.create_channel, methods=["POST"]),
-        Route("/sandbox/channels/{phone_number_id}", sandbox.update_channel, methods=["PATCH"]),
-        Route("/sandbox/channels/{phone_number_id}", sandbox.delete_channel, methods=["DELETE"]),
-        Route("/sandbox/messages", sandbox.get_messages, methods=["GET"]),
-        Route("/sandbox/messages", sandbox.delete_messages, methods=["DELETE"]),
-        Route("/sandbox/messages/{wamid}/read", sandbox_delivery.mark_read, methods=["POST"]),
-        Route("/sandbox/templates", templates.admin_list, methods=["GET"]),
-        Route("/sandbox/templates", templates.admin_create, methods=["POST"]),
-        Route("/sandbox/templates/{template_id}", templates.admin_update, methods=["PATCH"]),
-        Route("/sandbox/templates/{template_id}", templates.admin_delete, methods=["DELETE"]),
-        Route("/sandbox/inbound", sandbox_conversations.post_inbound, methods=["POST"]),
-        Route("/sandbox/samples", sandbox_conversations.get_samples, methods=["GET"]),
-        Route("/sandbox/conversations", sandbox_conversations.get_conversations, methods=["GET"]),
-        Route("/sandbox/clock", sandbox_delivery.get_clock, methods=["GET"]),
-        Route("/sandbox/clock/advance", sandbox_delivery.advance_clock, methods=["POST"]),
-        Route("/sandbox/scenarios", sandbox_delivery.list_scenarios, methods=["GET"]),
-        Route("/sandbox/scenarios", sandbox_delivery.create_scenario, methods=["POST"]),
-        Route("/sandbox/scenarios", sandbox_delivery.delete_scenarios, methods=["DELETE"]),
-        Route(
-            "/sandbox/scenarios/{scenario_id}",
-            sandbox_delivery.delete_one_scenario,
-            methods=["DELETE"],
-        ),
-        Route("/sandbox/webhooks", sandbox_delivery.get_webhooks, methods=["GET"]),
-        Route(
+        admin("/sandbox/channels", sandbox.list_channels, "GET"),
+        admin("/sandbox/channels", sandbox.create_channel, "POST"),
+        admin("/sandbox/channels/{phone_number_id}", sandbox.update_channel, "PATCH"),
+        admin("/sandbox/channels/{phone_number_id}", sandbox.delete_channel, "DELETE"),
+        admin("/sandbox/messages", sandbox.get_messages, "GET"),
+        admin("/sandbox/messages", sandbox.delete_messages, "DELETE"),
+        admin("/sandbox/messages/{wamid}/read", sandbox_delivery.mark_read, "POST"),
+        admin("/sandbox/templates", templates.admin_list, "GET"),
+        admin("/sandbox/templates", templates.admin_create, "POST"),
+        admin("/sandbox/templates/{template_id}", templates.admin_update, "PATCH"),
+        admin("/sandbox/templates/{template_id}", templates.admin_delete, "DELETE"),
+        admin("/sandbox/inbound", sandbox_conversations.post_inbound, "POST"),
+        admin("/sandbox/samples", sandbox_conversations.get_samples, "GET"),
+        admin("/sandbox/conversations", sandbox_conversations.get_conversations, "GET"),
+        admin("/sandbox/clock", sandbox_delivery.get_clock, "GET"),
+        admin("/sandbox/clock/advance", sandbox_delivery.advance_clock, "POST"),
+        admin("/sandbox/scenarios", sandbox_delivery.list_scenarios, "GET"),
+        admin("/sandbox/scenarios", sandbox_delivery.create_scenario, "POST"),
+        admin("/sandbox/scenarios", sandbox_delivery.delete_scenarios, "DELETE"),
+        admin("/sandbox/scenarios/{scenario_id}", sandbox_delivery.delete_one_scenario, "DELETE"),
+        admin("/sandbox/webhooks", sandbox_delivery.get_webhooks, "GET"),
+        admin(
             "/sandbox/webhooks/{delivery_id:digits}/redeliver",
             sandbox_delivery.redeliver_webhook,
+            "POST",
+        ),
+        admin("/sandbox/media/sweep", sandbox.sweep_media, "POST"),
+        admin("/sandbox/media/{media_id:digits}/expire", sandbox.expire_media_now, "POST"),
+        # UI (the inbox; the cookie from the token link signs in)
+        Route("/", pages.home, methods=["GET"]),
+        Route("/ui/events", live.events, methods=["GET"]),
+        Route("/ui/{channel:digits}/customers", pages.customer_list, methods=["GET"]),
+        Route("/ui/{channel:digits}/chat/{wa_id:digits}", pages.chat, methods=["GET"]),
+        Route("/ui/{channel:digits}/chat/{wa_id:digits}", forms.send_as_customer, methods=["POST"]),
+        Route("/ui/{channel:digits}/media/{media_id:digits}", pages.media_bytes, methods=["GET"]),
+        Route("/ui/{channel:digits}/webhooks", pages.webhook_log, methods=["GET"]),
+        Route("/ui/{channel:digits}/settings", pages.settings_page, methods=["GET"]),
+        Route("/ui/{channel:digits}/settings", forms.update_settings, methods=["POST"]),
+        Route("/ui/{channel:digits}/scenarios", forms.add_rule, methods=["POST"]),
+        Route(
+            "/ui/{channel:digits}/scenarios/{scenario_id}/delete",
+            forms.delete_rule,
             methods=["POST"],
         ),
-        Route("/sandbox/media/sweep", sandbox.sweep_media, methods=["POST"]),
+        Route("/ui/messages/{wamid}", pages.message_detail, methods=["GET"]),
         Route(
-            "/sandbox/media/{media_id:digits}/expire", sandbox.expire_media_now, methods=["POST"]
+            "/ui/webhooks/{delivery_id:int}/redeliver", forms.redeliver_webhook, methods=["POST"]
         ),
+        Mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static"),
     ]
 
 
@@ -161,11 +178,11 @@ def create_app(config: Config, on_ready: Callable[[Runtime], None] | None = None
             await runtime.close()
 
     return Starlette(
-        routes=[*routes(), *ui.routes()],
+        routes=routes(),
         lifespan=lifespan,
         exception_handlers={
-            ui.NotSignedIn: ui.not_signed_in,
-            ui.NoChannel: ui.no_channel,
+            signin.NotSignedIn: signin.not_signed_in,
+            signin.NoChannel: signin.no_channel,
             GraphError: handle_graph_error,
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,

@@ -40,7 +40,7 @@ SETTINGS: tuple[Setting, ...] = (
         "media_url",
         "WABOX_MEDIA_URL",
         "<data-dir>/media",
-        "Where media bytes live: a folder, or `s3://bucket/prefix` (media issue).",
+        "Where media bytes live: a folder, or `s3://bucket/prefix`.",
     ),
     Setting(
         "api_key",

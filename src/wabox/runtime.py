@@ -12,9 +12,11 @@ from prometheus_client import CollectorRegistry
 from wabox.clock import Clock
 from wabox.config import Config
 from wabox.delivery.customer_files import CustomerFiles
+from wabox.delivery.inbound import Customers
 from wabox.delivery.lifecycle import Lifecycle
 from wabox.delivery.media_checks import MediaChecks
 from wabox.delivery.scenarios import ScenarioBook, load_scenario_file
+from wabox.delivery.send import Sender
 from wabox.delivery.throughput import Throughput
 from wabox.links.fetcher import Fetcher
 from wabox.links.guard import AddressGuard
@@ -31,7 +33,6 @@ from wabox.schema.sandbox import (
 )
 from wabox.store.buckets import Buckets, MemoryBuckets, RedisBuckets
 from wabox.store.database import Database
-from wabox.store.scenarios import stored_scenarios
 from wabox.store.settings import get_setting, put_setting
 from wabox.webhooks.dispatcher import Dispatcher
 from wabox.webhooks.payloads import status_payload
@@ -53,6 +54,7 @@ class Runtime:
     url_secret: bytes
     upload_limiter: PerChannelLimit
     media_checks: MediaChecks
+    sender: Sender
     metrics: CollectorRegistry
     clock: Clock
     scenarios: ScenarioBook
@@ -60,7 +62,7 @@ class Runtime:
     dispatcher: Dispatcher
     buckets: Buckets  # rate limits' state: this process's memory, or Redis
     throughput: Throughput
-    customer_files: CustomerFiles
+    customers: Customers
     workers: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -119,14 +121,17 @@ async def open_runtime(config: Config) -> Runtime:
         await database.close()
         raise
     clock = await _clock(database, config.clock)
+    secret = bytes.fromhex(url_secret)
     buckets: Buckets = RedisBuckets(config.redis_url) if config.redis_url else MemoryBuckets()
     metrics = CollectorRegistry()
     fetcher = Fetcher(
         AddressGuard(config.link_allow), config.link_connect_timeout, config.link_timeout
     )
     links = LinkMedia(database, blobs, fetcher, config.media_ttl, LinkMetrics(metrics), clock)
-    scenarios = ScenarioBook(load_scenario_file(config.scenarios) if config.scenarios else [])
-    scenarios.replace_stored(await stored_scenarios(database))
+    scenarios = ScenarioBook(
+        load_scenario_file(config.scenarios) if config.scenarios else [], database
+    )
+    await scenarios.reload()
     lifecycle = Lifecycle(database, clock, scenarios, status_payload)
     dispatcher = Dispatcher(
         database, clock, retry_for=config.webhook_retry_for, timeout=config.webhook_timeout
@@ -134,6 +139,7 @@ async def open_runtime(config: Config) -> Runtime:
     lifecycle.on_webhooks = dispatcher.wake
     media_checks = MediaChecks(database, blobs, links, lifecycle, clock)
     lifecycle.on_recheck = media_checks.recheck
+    throughput = Throughput(buckets)
     return Runtime(
         config=config,
         database=database,
@@ -141,17 +147,20 @@ async def open_runtime(config: Config) -> Runtime:
         default_channel_id=default.phone_number_id,
         channel_defaults=defaults,
         blobs=blobs,
-        url_secret=bytes.fromhex(url_secret),
+        url_secret=secret,
         upload_limiter=PerChannelLimit(buckets, "media-upload", config.media_upload_rate),
         media_checks=media_checks,
+        sender=Sender(database, clock, lifecycle, media_checks, throughput),
         metrics=metrics,
         clock=clock,
         scenarios=scenarios,
         lifecycle=lifecycle,
         dispatcher=dispatcher,
-        customer_files=CustomerFiles(database, blobs),
+        customers=Customers(
+            database, clock, CustomerFiles(database, blobs), secret, dispatcher.wake
+        ),
         buckets=buckets,
-        throughput=Throughput(buckets),
+        throughput=throughput,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -130,6 +132,35 @@ def test_messages_filters_order_and_clear(server: Server) -> None:
         cleared = admin.delete("/sandbox/messages", params={"channel": pnid})
         assert cleared.json() == {"deleted": 3}
         assert wamids() == []
+
+
+def test_one_message_by_wamid(server: Server) -> None:
+    """``?wamid=`` finds one message however many came after it, with the other filters."""
+    with server.admin() as admin:
+        channel = admin.post("/sandbox/channels", json={}).json()
+        pnid, key = channel["phone_number_id"], {"D360-API-KEY": channel["api_key"]}
+        sent = [
+            httpx.post(
+                f"{server.base_url}/messages", json=message("text", {"body": body}), headers=key
+            ).json()["messages"][0]["id"]
+            for body in ("first", "second", "third")
+        ]
+
+        def found(**params: str) -> list[dict[str, Any]]:
+            response = admin.get("/sandbox/messages", params=params)
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert body["count"] == len(body["messages"])
+            return list(body["messages"])
+
+        (first,) = found(wamid=sent[0])
+        assert first["wamid"] == sent[0]
+        assert first["payload"]["text"]["body"] == "first"
+        assert [m["wamid"] for m in found(wamid=sent[0], limit="1")] == [sent[0]]
+        assert [m["wamid"] for m in found(wamid=sent[1], channel=pnid)] == [sent[1]]
+        assert found(wamid=sent[1], channel="100000000000001") == []
+        assert found(wamid=sent[1], type="image") == []
+        assert found(wamid="wamid.not-a-message") == []
 
 
 def test_clear_all_messages(server: Server) -> None:

@@ -10,8 +10,7 @@ from starlette.responses import Response
 
 from wabox.api.auth import authenticate, channel_for_path
 from wabox.api.http import decode, json_response, read_json_body
-from wabox.delivery.accept import UNDOCUMENTED, accept_message
-from wabox.errors import GraphError, InvalidParameter, ObjectNotFound
+from wabox.errors import GraphError, ObjectNotFound
 from wabox.runtime import Runtime
 from wabox.schema.messages import (
     AnyMessage,
@@ -21,7 +20,6 @@ from wabox.schema.messages import (
     message_decoder,
 )
 from wabox.schema.sandbox import Channel
-from wabox.store.conversations import mark_inbound_read
 
 _VERSION = re.compile(r"v\d{1,3}\.\d{1,3}")
 _MISSING_TYPE = "Object missing required field `type`"
@@ -52,28 +50,9 @@ async def _send(request: Request, runtime: Runtime, channel: Channel) -> Respons
     body = await read_json_body(request, runtime.config.max_body_bytes)
     message = decode_send_body(body)
     if isinstance(message, MarkRead):
-        if not await mark_inbound_read(
-            runtime.database, channel.phone_number_id, message.message_id, runtime.clock.now()
-        ):
-            raise InvalidParameter(
-                f'Param message_id must be a message this number received - got "'
-                f'{message.message_id}". {UNDOCUMENTED}'
-            )
+        await runtime.sender.mark_read(channel, message.message_id)
         return json_response(SuccessResponse())
-    settled = runtime.media_checks.settle_now(channel, message)
-    accepted = await accept_message(
-        runtime.database,
-        channel,
-        message,
-        body,
-        now=runtime.clock.now(),
-        media=settled,
-        lifecycle=runtime.lifecycle,
-        throughput=runtime.throughput,
-    )
-    if accepted.checking:
-        runtime.media_checks.submit(channel, accepted.response.messages[0].id, message)
-    return json_response(accepted.response)
+    return json_response(await runtime.sender.send(channel, message, body))
 
 
 async def send_message_360dialog(request: Request) -> Response:

@@ -1,17 +1,39 @@
-"""``/openapi.json`` generated from the msgspec schemas, and a ``/docs`` page with no CDN."""
+"""``/openapi.json`` generated from the route table, and a ``/docs`` page with no CDN.
+
+Each :class:`ApiRoute` in ``wabox.app.routes()`` is one operation. The route gives its
+method, path and path parameters (typed by their convertors), its :class:`Group` the tag and
+the accepted keys, the handler its ``operationId`` and, from its docstring, the summary.
+What neither says is in :data:`DOCS`, keyed by handler: the JSON bodies as msgspec Structs
+(their docstrings become the component descriptions), the success status, the query
+parameters, and the bodies that are not JSON.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
-from typing import Any
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+from weakref import WeakKeyDictionary
 
 import jinja2
 import msgspec
+from starlette.convertors import Convertor, IntegerConvertor, StringConvertor
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
 
 import wabox
+from wabox.api import (
+    health,
+    media,
+    messages,
+    sandbox,
+    sandbox_conversations,
+    sandbox_delivery,
+    templates,
+    webhook_config,
+)
 from wabox.schema.errors import ErrorEnvelope
 from wabox.schema.inbound import ConversationList, Inbound, InboundAccepted, SampleList
 from wabox.schema.media import MediaUrl, SweepResult, UploadedMedia
@@ -41,562 +63,309 @@ from wabox.schema.templates import (
 )
 from wabox.schema.webhooks import WebhookConfigAnswer, WebhookConfigBody
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+Scheme = Literal["bearer", "d360", "admin"]
 
-@dataclass(frozen=True, slots=True)
-class Operation:
-    method: str
-    path: str
-    tag: str
-    summary: str
-    auth: str | None
-    request: Any = None
-    response: Any = None
-    status: int = 200
-    parameters: tuple[tuple[str, str, str], ...] = ()  # (name, in, description)
-    form: bool = False  # a multipart/form-data upload
-    binary: bool = False  # answers with the media's own bytes
-    text: str | None = None  # answers with text of this media type (description)
-
-
-_CLOUD_PATH = (
-    ("version", "path", "Graph API version, e.g. v21.0"),
-    ("phone_number_id", "path", "The channel's phone_number_id"),
-)
-_WABA_PATH = (
-    ("version", "path", "Graph API version, e.g. v21.0"),
-    ("waba_id", "path", "The channel's WhatsApp Business Account id"),
-)
-_MEDIA_ID = ("media_id", "path", "Media ID (digits)")
-_MEDIA_PATH_CLOUD = (
-    ("version", "path", "Graph API version, e.g. v21.0"),
-    _MEDIA_ID,
-    ("phone_number_id", "query", "If given, the media must belong to this number"),
-)
-_UPLOAD_FORM = {
-    "type": "object",
-    "required": ["messaging_product", "file"],
-    "properties": {
-        "messaging_product": {"type": "string", "enum": ["whatsapp"]},
-        "file": {
-            "type": "string",
-            "format": "binary",
-            "description": "The part's Content-Type is the declared MIME type.",
-        },
-        "type": {"type": "string", "description": "The MIME type again (optional)."},
-    },
-}
-
-# A message or a mark-as-read: msgspec can't union an untagged Struct with the tagged
-# message union, so the document offers them as oneOf.
-_SEND_BODY = (AnyMessage, MarkRead)
-
-OPERATIONS: tuple[Operation, ...] = (
-    Operation(
-        "post",
-        "/{version}/{phone_number_id}/messages",
-        "Cloud API",
-        "Send a message, or mark an inbound message read (any v<major>.<minor> version).",
-        "bearer",
-        _SEND_BODY,
-        SendResponse,
-        parameters=_CLOUD_PATH,
-    ),
-    Operation(
-        "post",
-        "/messages",
-        "360dialog",
-        "Send a message, or mark an inbound message read.",
-        "d360",
-        _SEND_BODY,
-        SendResponse,
-    ),
-    Operation(
-        "post",
-        "/{version}/{phone_number_id}/media",
-        "Cloud API",
-        "Upload media (multipart/form-data); answers the new media ID.",
-        "bearer",
-        response=UploadedMedia,
-        parameters=_CLOUD_PATH,
-        form=True,
-    ),
-    Operation(
-        "get",
-        "/{version}/{media_id}",
-        "Cloud API",
-        "A download URL for the media, valid for 5 minutes, with its type, size and sha256.",
-        "bearer",
-        response=MediaUrl,
-        parameters=_MEDIA_PATH_CLOUD,
-    ),
-    Operation(
-        "delete",
-        "/{version}/{media_id}",
-        "Cloud API",
-        "Delete the media; the ID stops working everywhere.",
-        "bearer",
-        response=SuccessResponse,
-        parameters=_MEDIA_PATH_CLOUD,
-    ),
-    Operation(
-        "post",
-        "/media",
-        "360dialog",
-        "Upload media (multipart/form-data); answers the new media ID.",
-        "d360",
-        response=UploadedMedia,
-        form=True,
-    ),
-    Operation(
-        "get",
-        "/{media_id}",
-        "360dialog",
-        "A download URL for the media, valid for 5 minutes, with its type, size and sha256.",
-        "d360",
-        response=MediaUrl,
-        parameters=(_MEDIA_ID,),
-    ),
-    Operation(
-        "delete",
-        "/{media_id}",
-        "360dialog",
-        "Delete the media; the ID stops working everywhere.",
-        "d360",
-        response=SuccessResponse,
-        parameters=(_MEDIA_ID,),
-    ),
-    Operation(
-        "get",
-        "/whatsapp_business/attachments/",
-        "Both",
-        "The media's bytes behind a URL from GET /{media_id}; any host works, path and query "
-        "matter. Needs the owning channel's key; supports one Range.",
-        "bearer",
-        parameters=(
-            ("mid", "query", "Media ID"),
-            ("ext", "query", "Expiry (unix seconds)"),
-            ("hash", "query", "Signature"),
-        ),
-        binary=True,
-    ),
-    Operation("get", "/health", "Server", "Liveness check.", None, None, Health),
-    Operation(
-        "post",
-        "/sandbox/noop",
-        "Server",
-        "Reads a JSON body and answers at once: the baseline the benchmark compares against.",
-        None,
-        None,
-        SuccessResponse,
-    ),
-    Operation(
-        "get",
-        "/metrics",
-        "Server",
-        "Prometheus counters: link cache hits, misses, revalidations, failures by reason.",
-        None,
-        text="Prometheus text exposition format",
-    ),
-    Operation("get", "/sandbox/channels", "Sandbox", "List channels.", "admin", None, ChannelList),
-    Operation(
-        "post",
-        "/sandbox/channels",
-        "Sandbox",
-        "Create a channel; omitted fields are generated.",
-        "admin",
-        ChannelCreate,
-        Channel,
-        201,
-    ),
-    Operation(
-        "patch",
-        "/sandbox/channels/{phone_number_id}",
-        "Sandbox",
-        "Rename a channel or change some of its settings (e.g. link_cache); others keep theirs.",
-        "admin",
-        ChannelUpdate,
-        Channel,
-        parameters=(("phone_number_id", "path", "The channel to change"),),
-    ),
-    Operation(
-        "delete",
-        "/sandbox/channels/{phone_number_id}",
-        "Sandbox",
-        "Delete a channel with its messages and media.",
-        "admin",
-        None,
-        SuccessResponse,
-        parameters=(("phone_number_id", "path", "The channel to delete"),),
-    ),
-    Operation(
-        "get",
-        "/sandbox/messages",
-        "Sandbox",
-        "Stored messages, newest first, with their payload, state and events.",
-        "admin",
-        None,
-        MessageList,
-        parameters=(
-            ("channel", "query", "Only this phone_number_id"),
-            ("to", "query", "Only messages to this number"),
-            ("type", "query", "Only this message type"),
-            ("limit", "query", "At most this many (1–1000, default 50)"),
-        ),
-    ),
-    Operation(
-        "post",
-        "/sandbox/media/sweep",
-        "Sandbox",
-        "Remove expired and deleted media, and bytes no live media uses, now.",
-        "admin",
-        None,
-        SweepResult,
-    ),
-    Operation(
-        "post",
-        "/sandbox/media/{media_id}/expire",
-        "Sandbox",
-        "Make one media ID expire now, as if its 30 days had passed.",
-        "admin",
-        None,
-        SuccessResponse,
-        parameters=(_MEDIA_ID,),
-    ),
-    Operation(
-        "post",
-        "/v1/configs/webhook",
-        "360dialog",
-        "Set the webhook URL and the headers sent with every delivery.",
-        "d360",
-        WebhookConfigBody,
-        WebhookConfigAnswer,
-    ),
-    Operation(
-        "get",
-        "/v1/configs/webhook",
-        "360dialog",
-        "The webhook URL and headers (url is null when none is set).",
-        "d360",
-        None,
-        WebhookConfigAnswer,
-    ),
-    Operation(
-        "post",
-        "/sandbox/messages/{wamid}/read",
-        "Sandbox",
-        "The customer reads a sent or delivered message now (for read_after: null).",
-        "admin",
-        None,
-        SuccessResponse,
-        parameters=(("wamid", "path", "The message"),),
-    ),
-    Operation(
-        "post",
-        "/sandbox/inbound",
-        "Sandbox",
-        "A customer sends the channel a message (text, location, reaction; a reply with "
-        "context): stored, its 24-hour window opened, the messages webhook sent.",
-        "admin",
-        Inbound,
-        InboundAccepted,
-    ),
-    Operation(
-        "get",
-        "/sandbox/conversations",
-        "Sandbox",
-        "Customers per channel with their profile name and window (open/closed, expiry).",
-        "admin",
-        None,
-        ConversationList,
-        parameters=(("channel", "query", "Only this phone_number_id"),),
-    ),
-    Operation(
-        "get",
-        "/sandbox/clock",
-        "Sandbox",
-        "The platform's clock: real or virtual, and its time.",
-        "admin",
-        None,
-        ClockState,
-    ),
-    Operation(
-        "post",
-        "/sandbox/clock/advance",
-        "Sandbox",
-        "Move the virtual clock forward (WABOX_CLOCK=virtual); due steps and retries run.",
-        "admin",
-        ClockAdvance,
-        ClockState,
-    ),
-    Operation(
-        "get",
-        "/sandbox/scenarios",
-        "Sandbox",
-        "Scenario rules per recipient, from the TOML file and the API.",
-        "admin",
-        None,
-        ScenarioList,
-    ),
-    Operation(
-        "post",
-        "/sandbox/scenarios",
-        "Sandbox",
-        "Add a scenario rule (not on WhatsApp, fail, delay, never read, duplicates, disorder).",
-        "admin",
-        Scenario,
-        Scenario,
-        201,
-    ),
-    Operation(
-        "delete",
-        "/sandbox/scenarios",
-        "Sandbox",
-        "Delete every scenario rule set through the API.",
-        "admin",
-        None,
-        Deleted,
-    ),
-    Operation(
-        "delete",
-        "/sandbox/scenarios/{scenario_id}",
-        "Sandbox",
-        "Delete one scenario rule set through the API.",
-        "admin",
-        None,
-        SuccessResponse,
-        parameters=(("scenario_id", "path", "The rule's id"),),
-    ),
-    Operation(
-        "get",
-        "/sandbox/webhooks",
-        "Sandbox",
-        "Webhook deliveries, newest first, with payload, attempts and state.",
-        "admin",
-        None,
-        WebhookDeliveryList,
-        parameters=(
-            ("channel", "query", "Only this phone_number_id"),
-            ("message_id", "query", "Only this wamid"),
-            ("state", "query", "pending, delivered or dead"),
-            ("event", "query", "sent, delivered, read or failed"),
-            ("limit", "query", "1 to 1000 (default 50)"),
-        ),
-    ),
-    Operation(
-        "post",
-        "/sandbox/webhooks/{delivery_id}/redeliver",
-        "Sandbox",
-        "Deliver one webhook again, now.",
-        "admin",
-        None,
-        SuccessResponse,
-        parameters=(("delivery_id", "path", "The delivery's id"),),
-    ),
-    Operation(
-        "delete",
-        "/sandbox/messages",
-        "Sandbox",
-        "Delete stored messages (all, or one channel's with ?channel=).",
-        "admin",
-        None,
-        Deleted,
-        parameters=(("channel", "query", "Only this phone_number_id"),),
-    ),
-    Operation(
-        "post",
-        "/v1/configs/templates",
-        "360dialog",
-        "Create a message template (APPROVED at once: nothing reviews it in the sandbox).",
-        "d360",
-        TemplateCreate,
-        Created,
-        201,
-    ),
-    Operation(
-        "get",
-        "/v1/configs/templates",
-        "360dialog",
-        "The channel's templates, by name and language.",
-        "d360",
-        None,
-        WabaTemplateList,
-        parameters=(
-            ("limit", "query", "1 to 1000 (default 50)"),
-            ("offset", "query", "Templates to skip"),
-            ("filters", "query", 'JSON, e.g. {"business_templates.name": "x", "status": "x"}'),
-            ("sort", "query", "Echoed back; the order is by name, then language"),
-        ),
-    ),
-    Operation(
-        "delete",
-        "/v1/configs/templates/{name}",
-        "360dialog",
-        "Delete a template in every language.",
-        "d360",
-        None,
-        Deleted360,
-        parameters=(("name", "path", "The template's name"),),
-    ),
-    Operation(
-        "post",
-        "/{version}/{waba_id}/message_templates",
-        "Cloud API",
-        "Create a message template (APPROVED at once: nothing reviews it in the sandbox).",
-        "bearer",
-        TemplateCreate,
-        Created,
-        parameters=_WABA_PATH,
-    ),
-    Operation(
-        "get",
-        "/{version}/{waba_id}/message_templates",
-        "Cloud API",
-        "The channel's templates, with cursor paging and an optional summary.",
-        "bearer",
-        None,
-        TemplatePage,
-        parameters=(
-            *_WABA_PATH,
-            ("limit", "query", "1 to 1000 (default 25)"),
-            ("after", "query", "Cursor from paging.cursors.after"),
-            ("name", "query", "Only this name"),
-            ("status", "query", "Only this status"),
-            ("summary", "query", "Any value: add the summary object"),
-        ),
-    ),
-    Operation(
-        "delete",
-        "/{version}/{waba_id}/message_templates",
-        "Cloud API",
-        "Delete a template by name (every language), or one with hsm_id.",
-        "bearer",
-        None,
-        SuccessResponse,
-        parameters=(
-            *_WABA_PATH,
-            ("name", "query", "The template's name"),
-            ("hsm_id", "query", "Only the template with this id"),
-        ),
-    ),
-    Operation(
-        "get",
-        "/sandbox/samples",
-        "Sandbox",
-        "The bundled media files a customer can send (inbound media's ``sample``).",
-        "admin",
-        None,
-        SampleList,
-    ),
-    Operation(
-        "get",
-        "/sandbox/templates",
-        "Sandbox",
-        "Every channel's templates.",
-        "admin",
-        None,
-        TemplateList,
-        parameters=(
-            ("channel", "query", "Only this phone_number_id"),
-            ("name", "query", "Only this name"),
-            ("limit", "query", "1 to 1000 (default 1000)"),
-        ),
-    ),
-    Operation(
-        "post",
-        "/sandbox/templates",
-        "Sandbox",
-        "Create a template on a channel (default: the default channel), with any status.",
-        "admin",
-        TemplateCreate,
-        AdminTemplate,
-        201,
-    ),
-    Operation(
-        "patch",
-        "/sandbox/templates/{template_id}",
-        "Sandbox",
-        "Set a template's status (PAUSED, DISABLED, REJECTED, ...), category or reason.",
-        "admin",
-        TemplateUpdate,
-        AdminTemplate,
-        parameters=(("template_id", "path", "The template's id"),),
-    ),
-    Operation(
-        "delete",
-        "/sandbox/templates/{template_id}",
-        "Sandbox",
-        "Delete one template.",
-        "admin",
-        None,
-        SuccessResponse,
-        parameters=(("template_id", "path", "The template's id"),),
-    ),
-)
-
-_SECURITY = {
+_SECURITY: dict[Scheme, dict[str, str]] = {
     "bearer": {"type": "http", "scheme": "bearer", "description": "The channel's API key."},
     "d360": {"type": "apiKey", "in": "header", "name": "D360-API-KEY"},
     "admin": {"type": "http", "scheme": "bearer", "description": "The sandbox admin token."},
 }
 
 
-@cache
-def openapi_document() -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A block of the route table: its tag in the document, and the keys that may call it.
+
+    Calling a group declares one of its routes: ``cloud(path, handler, "GET")``.
+    """
+
+    tag: str
+    security: tuple[Scheme, ...] = ()  # any one of them will do; the dialect's own first
+
+    def __call__(
+        self, path: str, endpoint: Endpoint, method: str, *, documented: bool = True
+    ) -> ApiRoute:
+        return ApiRoute(self, path, endpoint, method, include_in_schema=documented)
+
+
+class ApiRoute(Route):
+    """A route of the HTTP API: one method on one path, in a :class:`Group`."""
+
+    def __init__(
+        self,
+        group: Group,
+        path: str,
+        endpoint: Endpoint,
+        method: str,
+        *,
+        include_in_schema: bool = True,
+    ) -> None:
+        super().__init__(path, endpoint, methods=[method], include_in_schema=include_in_schema)
+        self.group = group
+        self.method = method
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    """What an operation's route and handler do not say about it."""
+
+    request: Any = None  # a Struct, or a tuple of Structs (the document offers oneOf)
+    response: Any = None  # a Struct
+    status: int = 200
+    query: tuple[tuple[str, str], ...] = ()  # (name, description)
+    summary: str = ""  # only where the handler's docstring gives none
+    form: dict[str, Any] | None = None  # the schema of a multipart/form-data body
+    answer: dict[str, Any] | None = None  # a response object that is not JSON, as it is
+
+
+_PATH_PARAMETERS = {
+    "version": "Graph API version, e.g. v21.0",
+    "phone_number_id": "The channel's phone_number_id",
+    "waba_id": "The channel's WhatsApp Business Account id",
+    "media_id": "Media ID",
+    "name": "The template's name",
+    "template_id": "The template's id",
+    "wamid": "The message's wamid",
+    "scenario_id": "The rule's id",
+    "delivery_id": "The delivery's id",
+}
+_CHANNEL = ("channel", "Only this phone_number_id")
+_OWNER = ("phone_number_id", "If given, the media must belong to this number")
+
+
+def _limit(default: int) -> tuple[str, str]:
+    return ("limit", f"1 to 1000 (default {default})")
+
+
+_UPLOAD = Doc(
+    response=UploadedMedia,
+    summary="Upload media (multipart/form-data); answers the new media ID.",
+    form={
+        "type": "object",
+        "required": ["messaging_product", "file"],
+        "properties": {
+            "messaging_product": {"type": "string", "enum": ["whatsapp"]},
+            "file": {
+                "type": "string",
+                "format": "binary",
+                "description": "The part's Content-Type is the declared MIME type.",
+            },
+            "type": {"type": "string", "description": "The MIME type again (optional)."},
+        },
+    },
+)
+# msgspec can't union an untagged Struct with the tagged message union: hence the tuple.
+_SEND = Doc(
+    (AnyMessage, MarkRead),
+    SendResponse,
+    summary="Send a message, or mark an inbound message read.",
+)
+_MEDIA_URL = Doc(
+    response=MediaUrl,
+    summary="A download URL for the media, valid for 5 minutes, with its type, size and sha256.",
+)
+_DELETE_MEDIA = Doc(
+    response=SuccessResponse, summary="Delete the media; the ID stops working everywhere."
+)
+_CREATE_TEMPLATE = (
+    "Create a message template (APPROVED at once: nothing reviews it in the sandbox)."
+)
+
+DOCS: dict[Endpoint, Doc] = {
+    # 360dialog and Cloud API
+    messages.send_message_360dialog: _SEND,
+    messages.send_message_cloud: _SEND,
+    media.upload_media_360dialog: _UPLOAD,
+    media.upload_media_cloud: _UPLOAD,
+    media.get_media_url_360dialog: _MEDIA_URL,
+    media.get_media_url_cloud: replace(_MEDIA_URL, query=(_OWNER,)),
+    media.delete_media_360dialog: _DELETE_MEDIA,
+    media.delete_media_cloud: replace(_DELETE_MEDIA, query=(_OWNER,)),
+    media.download_media: Doc(
+        query=(("mid", "Media ID"), ("ext", "Expiry (unix seconds)"), ("hash", "Signature")),
+        answer={
+            "description": "The bytes, with the media's Content-Type (206 for a Range)",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        },
+    ),
+    webhook_config.set_webhook: Doc(
+        WebhookConfigBody,
+        WebhookConfigAnswer,
+        summary="Set the webhook URL and the headers sent with every delivery.",
+    ),
+    webhook_config.get_webhook: Doc(
+        response=WebhookConfigAnswer,
+        summary="The webhook URL and headers (url is null when none is set).",
+    ),
+    templates.create_360dialog: Doc(TemplateCreate, Created, 201, summary=_CREATE_TEMPLATE),
+    templates.create_cloud: Doc(TemplateCreate, Created, summary=_CREATE_TEMPLATE),
+    templates.list_360dialog: Doc(
+        response=WabaTemplateList,
+        summary="The channel's templates, by name and language.",  # its docstring: on filters
+        query=(
+            _limit(50),
+            ("offset", "Templates to skip"),
+            ("filters", 'JSON, e.g. {"business_templates.name": "x", "status": "x"}'),
+            ("sort", "Echoed back; the order is by name, then language"),
+        ),
+    ),
+    templates.list_cloud: Doc(
+        response=TemplatePage,
+        query=(
+            _limit(25),
+            ("after", "Cursor from paging.cursors.after"),
+            ("name", "Only this name"),
+            ("status", "Only this status"),
+            ("summary", "Any value: add the summary object"),
+        ),
+    ),
+    templates.delete_360dialog: Doc(
+        response=Deleted360, summary="Delete a template in every language."
+    ),
+    templates.delete_cloud: Doc(
+        response=SuccessResponse,
+        summary="Delete a template by name (every language), or one with hsm_id.",
+        query=(("name", "The template's name"), ("hsm_id", "Only the template with this id")),
+    ),
+    # Server
+    health.health: Doc(response=Health, summary="Liveness check."),
+    health.metrics: Doc(
+        answer={
+            "description": "Prometheus text exposition format",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+    ),
+    health.noop: Doc(response=SuccessResponse),
+    # Sandbox
+    sandbox.list_channels: Doc(response=ChannelList, summary="List channels."),
+    sandbox.create_channel: Doc(
+        ChannelCreate, Channel, 201, summary="Create a channel; omitted fields are generated."
+    ),
+    sandbox.update_channel: Doc(ChannelUpdate, Channel),
+    sandbox.delete_channel: Doc(
+        response=SuccessResponse, summary="Delete a channel with its messages and media."
+    ),
+    sandbox.get_messages: Doc(
+        response=MessageList,
+        summary="Stored messages, newest first, with their payload, state and events.",
+        query=(
+            _CHANNEL,
+            ("to", "Only messages to this number"),
+            ("type", "Only this message type"),
+            _limit(50),
+        ),
+    ),
+    sandbox.delete_messages: Doc(
+        response=Deleted,
+        summary="Delete stored messages (all, or one channel's with ?channel=).",
+        query=(_CHANNEL,),
+    ),
+    sandbox_delivery.mark_read: Doc(response=SuccessResponse),
+    templates.admin_list: Doc(
+        response=TemplateList,
+        summary="Every channel's templates.",
+        query=(_CHANNEL, ("name", "Only this name"), _limit(1000)),
+    ),
+    templates.admin_create: Doc(
+        TemplateCreate,
+        AdminTemplate,
+        201,
+        summary="Create a template on a channel (default: the default channel), with any status.",
+    ),
+    templates.admin_update: Doc(TemplateUpdate, AdminTemplate),
+    templates.admin_delete: Doc(response=SuccessResponse, summary="Delete one template."),
+    sandbox_conversations.post_inbound: Doc(Inbound, InboundAccepted),
+    sandbox_conversations.get_samples: Doc(
+        response=SampleList,
+        summary="The bundled media files a customer can send (inbound media's `sample`).",
+    ),
+    sandbox_conversations.get_conversations: Doc(
+        response=ConversationList,
+        summary="Customers per channel with their profile name and window (open/closed, expiry).",
+        query=(_CHANNEL,),
+    ),
+    sandbox_delivery.get_clock: Doc(
+        response=ClockState, summary="The platform's clock: real or virtual, and its time."
+    ),
+    sandbox_delivery.advance_clock: Doc(ClockAdvance, ClockState),
+    sandbox_delivery.list_scenarios: Doc(
+        response=ScenarioList,
+        summary="Scenario rules per recipient, from the TOML file and the API.",
+    ),
+    sandbox_delivery.create_scenario: Doc(
+        Scenario,
+        Scenario,
+        201,
+        summary="Add a scenario rule (not on WhatsApp, fail, delay, never read, duplicates, "
+        "disorder).",
+    ),
+    sandbox_delivery.delete_scenarios: Doc(response=Deleted),
+    sandbox_delivery.delete_one_scenario: Doc(
+        response=SuccessResponse, summary="Delete one scenario rule set through the API."
+    ),
+    sandbox_delivery.get_webhooks: Doc(
+        response=WebhookDeliveryList,
+        summary="Webhook deliveries, newest first, with payload, attempts and state.",
+        query=(
+            _CHANNEL,
+            ("message_id", "Only this wamid"),
+            ("state", "pending, delivered or dead"),
+            ("event", "sent, delivered, read or failed"),
+            _limit(50),
+        ),
+    ),
+    sandbox_delivery.redeliver_webhook: Doc(
+        response=SuccessResponse, summary="Deliver one webhook again, now."
+    ),
+    sandbox.sweep_media: Doc(response=SweepResult),
+    sandbox.expire_media_now: Doc(response=SuccessResponse),
+}
+
+
+def openapi_document(routes: Sequence[BaseRoute]) -> dict[str, Any]:
+    """The document of the API routes among ``routes`` (the app's table), in their order."""
+    operations = [
+        (route, DOCS[route.endpoint])
+        for route in routes
+        if isinstance(route, ApiRoute) and route.include_in_schema
+    ]
     types: list[Any] = [ErrorEnvelope]
-    for op in OPERATIONS:
-        for kind in (op.request, op.response):
-            types.extend(kind if isinstance(kind, tuple) else (kind,) if kind is not None else ())
+    for _, doc in operations:
+        for kind in (doc.request, doc.response):
+            types.extend(kind if isinstance(kind, tuple) else () if kind is None else (kind,))
     schemas, components = msgspec.json.schema_components(
         types, ref_template="#/components/schemas/{name}"
     )
     by_type = dict(zip(types, schemas, strict=True))
     paths: dict[str, dict[str, Any]] = {}
-    for op in OPERATIONS:
+    for route, doc in operations:
         operation: dict[str, Any] = {
-            "tags": [op.tag],
-            "summary": op.summary,
+            "tags": [route.group.tag],
+            "operationId": route.endpoint.__name__,
+            "summary": _summary(route.endpoint, doc),
             "responses": {
-                str(op.status): _binary()
-                if op.binary
-                else _text(op.text)
-                if op.text
-                else _content(by_type[op.response], "Success"),
-                "default": _content(by_type[ErrorEnvelope], "Graph API error envelope"),
+                str(doc.status): doc.answer or _json("Success", by_type[doc.response]),
+                "default": _json("Graph API error envelope", by_type[ErrorEnvelope]),
             },
         }
-        if op.auth:
-            operation["security"] = [{op.auth: []}]
-            if op.auth == "bearer":
-                operation["security"].append({"d360": []})
-            if op.auth == "d360":
-                operation["security"].append({"bearer": []})
-        if op.form:
-            operation["requestBody"] = {
-                "required": True,
-                "content": {"multipart/form-data": {"schema": _UPLOAD_FORM}},
-            }
-        if op.request is not None:
-            schema = (
-                {"oneOf": [by_type[kind] for kind in op.request]}
-                if isinstance(op.request, tuple)
-                else by_type[op.request]
+        if route.group.security:
+            operation["security"] = [{scheme: []} for scheme in route.group.security]
+        parameters = [
+            *(_path_parameter(name, kind) for name, kind in route.param_convertors.items()),
+            *(_parameter(name, "query", text, {"type": "string"}) for name, text in doc.query),
+        ]
+        if parameters:
+            operation["parameters"] = parameters
+        if doc.form is not None:
+            operation["requestBody"] = _body("multipart/form-data", doc.form)
+        elif isinstance(doc.request, tuple):
+            operation["requestBody"] = _body(
+                "application/json", {"oneOf": [by_type[kind] for kind in doc.request]}
             )
-            operation["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": schema}},
-            }
-        if op.parameters:
-            operation["parameters"] = [
-                {
-                    "name": name,
-                    "in": where,
-                    "required": where == "path",
-                    "description": text,
-                    "schema": {"type": "string"},
-                }
-                for name, where, text in op.parameters
-            ]
-        paths.setdefault(op.path, {})[op.method] = operation
+        elif doc.request is not None:
+            operation["requestBody"] = _body("application/json", by_type[doc.request])
+        paths.setdefault(route.path_format, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {
@@ -610,32 +379,60 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
-def _binary() -> dict[str, Any]:
+def _summary(endpoint: Endpoint, doc: Doc) -> str:
+    text = doc.summary or (inspect.getdoc(endpoint) or "").split("\n\n")[0]
+    if not text:
+        raise LookupError(f"{endpoint.__qualname__} needs a docstring, or a summary in DOCS")
+    return " ".join(text.split()).replace("``", "`")  # reST literals to CommonMark
+
+
+def _path_parameter(name: str, convertor: Convertor[Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if isinstance(convertor, IntegerConvertor):
+        schema = {"type": "integer"}
+    elif not isinstance(convertor, StringConvertor):
+        schema["pattern"] = f"^{convertor.regex}$"
+    return _parameter(name, "path", _PATH_PARAMETERS[name], schema)
+
+
+def _parameter(name: str, where: str, text: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {
-        "description": "The bytes, with the media's Content-Type (206 for a Range)",
-        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        "name": name,
+        "in": where,
+        "required": where == "path",
+        "description": text,
+        "schema": schema,
     }
 
 
-def _text(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"text/plain": {"schema": {"type": "string"}}}}
+def _body(media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {media_type: {"schema": schema}}}
 
 
-def _content(schema: dict[str, Any], description: str) -> dict[str, Any]:
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("wabox", "ui/templates"), autoescape=True, trim_blocks=True
 )
+_documents: WeakKeyDictionary[Any, dict[str, Any]] = WeakKeyDictionary()
 
 
-async def get_openapi(_request: Request) -> Response:
-    return Response(msgspec.json.encode(openapi_document()), media_type="application/json")
+def _served(request: Request) -> dict[str, Any]:
+    """The serving app's document, built on first use: its route table never changes."""
+    document = _documents.get(request.app)
+    if document is None:
+        document = _documents[request.app] = openapi_document(request.app.routes)
+    return document
 
 
-async def get_docs(_request: Request) -> Response:
-    document = openapi_document()
+async def get_openapi(request: Request) -> Response:
+    return Response(msgspec.json.encode(_served(request)), media_type="application/json")
+
+
+async def get_docs(request: Request) -> Response:
+    document = _served(request)
     html = _env.get_template("docs.html").render(
         doc=document,
         schemas_json={

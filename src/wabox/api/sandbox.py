@@ -5,31 +5,26 @@ Mailpit-style test powers: list what was sent, clear it, manage business numbers
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
 from wabox.api.auth import require_admin
 from wabox.api.http import decode, json_response, read_json_body
-from wabox.errors import InvalidParameter, ObjectNotFound, graph_error_for
+from wabox.delivery.channels import decode_settings, verify_webhook
+from wabox.errors import InvalidParameter, ObjectNotFound
 from wabox.media.retention import sweep
 from wabox.runtime import Runtime
 from wabox.schema.sandbox import (
     ChannelCreate,
     ChannelList,
-    ChannelSettings,
     ChannelUpdate,
     Deleted,
     MessageList,
-    WebhookConfig,
-    merged_settings,
 )
 from wabox.store.channels import ChannelConflict
 from wabox.store.media import expire_media
 from wabox.store.messages import clear_messages, list_messages
-from wabox.webhooks.verify import verify_callback
 
 _channel_create = msgspec.json.Decoder(ChannelCreate)
 _channel_update = msgspec.json.Decoder(ChannelUpdate)
@@ -82,28 +77,11 @@ async def update_channel(request: Request) -> Response:
     return json_response(channel)
 
 
-async def verify_webhook(old: WebhookConfig | None, new: WebhookConfig | None) -> None:
-    """Meta's handshake, whenever a callback URL or its verify token is set or edited."""
-    if new is None or new.verify_token is None:
-        return
-    if old is not None and (old.url, old.verify_token) == (new.url, new.verify_token):
-        return
-    await verify_callback(new.url, new.verify_token)
-
-
-def decode_settings(base: dict[str, Any], given: dict[str, Any]) -> ChannelSettings:
-    try:
-        return merged_settings(base, given)
-    except msgspec.ValidationError as exc:
-        raise graph_error_for(exc) from exc
-
-
 async def delete_channel(request: Request) -> Response:
     runtime = admin_runtime(request)
     phone_number_id = request.path_params["phone_number_id"]
     if not await runtime.database.channels.delete(phone_number_id):
         raise ObjectNotFound.for_object("delete", phone_number_id)
-    runtime.database.open_windows.forget_channel(phone_number_id)
     return json_response({"success": True})
 
 
@@ -126,6 +104,7 @@ async def get_messages(request: Request) -> Response:
         channel=query.get("channel"),
         to="".join(ch for ch in to if ch.isdigit()) if to else None,
         type=query.get("type"),
+        wamid=query.get("wamid"),
         limit=limit_param(query.get("limit")),
     )
     return json_response(MessageList(messages=found, count=len(found)))

@@ -8,19 +8,14 @@ from starlette.responses import Response
 
 from wabox.api.http import decode, json_response, read_json_body
 from wabox.api.sandbox import admin_runtime
-from wabox.delivery.inbound import receive
 from wabox.errors import ObjectNotFound
-from wabox.media.urls import ATTACHMENTS_PATH, signed_query
-from wabox.runtime import Runtime
 from wabox.samples import SAMPLES
 from wabox.schema.inbound import (
     ConversationList,
     Inbound,
-    InboundAccepted,
     SampleFile,
     SampleList,
 )
-from wabox.schema.sandbox import Channel
 from wabox.store.conversations import list_conversations
 
 _inbound = msgspec.json.Decoder(Inbound)
@@ -38,27 +33,7 @@ async def post_inbound(request: Request) -> Response:
     channel = runtime.database.channels.get(wanted)
     if channel is None:
         raise ObjectNotFound.for_object("post", wanted)
-    return json_response(await receive_as_customer(request, runtime, channel, inbound))
-
-
-async def receive_as_customer(
-    request: Request, runtime: Runtime, channel: Channel, inbound: Inbound
-) -> InboundAccepted:
-    """The inbound path shared by the admin API and the inbox's composer. Media URLs in
-    the webhook name the host the request came to, as ``GET /{media_id}`` does."""
-    base = str(request.base_url).rstrip("/")
-
-    def url_for(media_id: str, expires_at: float) -> str:
-        now = runtime.clock.now()
-        query = signed_query(runtime.url_secret, media_id, expires_at - now, now)
-        return f"{base}{ATTACHMENTS_PATH}?{query}"
-
-    accepted = await receive(
-        runtime.database, channel, inbound, runtime.clock.now(), runtime.customer_files, url_for
-    )
-    if channel.settings.webhook is not None:
-        runtime.dispatcher.wake()
-    return accepted
+    return json_response(await runtime.customers.receive(channel, inbound, str(request.base_url)))
 
 
 async def get_conversations(request: Request) -> Response:

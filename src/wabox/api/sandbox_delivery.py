@@ -8,11 +8,9 @@ from starlette.responses import Response
 
 from wabox.api.http import decode, json_response, read_json_body
 from wabox.api.sandbox import admin_runtime, limit_param
-from wabox.delivery.scenarios import new_scenario_id
 from wabox.errors import InvalidParameter, ObjectNotFound
 from wabox.schema.sandbox import ClockAdvance, ClockState, Deleted, WebhookDeliveryList
 from wabox.schema.scenarios import Scenario, ScenarioList
-from wabox.store.scenarios import add_scenario, delete_scenario, stored_scenarios
 from wabox.store.webhooks import list_deliveries, redeliver
 
 _advance = msgspec.json.Decoder(ClockAdvance)
@@ -48,26 +46,22 @@ async def create_scenario(request: Request) -> Response:
     scenario = decode(_scenario, body or b"{}")
     if scenario.id is not None:
         raise InvalidParameter("Param id is set by the server; leave it out.")
-    scenario = msgspec.structs.replace(scenario, id=new_scenario_id())
-    await add_scenario(runtime.database, scenario, runtime.clock.now())
-    runtime.scenarios.replace_stored(await stored_scenarios(runtime.database))
+    scenario = await runtime.scenarios.add(scenario, runtime.clock.now())
     return json_response(scenario, status_code=201)
 
 
 async def delete_scenarios(request: Request) -> Response:
     """``DELETE /sandbox/scenarios``: every rule set through the API (file rules stay)."""
     runtime = admin_runtime(request)
-    deleted = await delete_scenario(runtime.database)
-    runtime.scenarios.replace_stored([])
+    deleted = await runtime.scenarios.delete()
     return json_response(Deleted(deleted=deleted))
 
 
 async def delete_one_scenario(request: Request) -> Response:
     runtime = admin_runtime(request)
     scenario_id = request.path_params["scenario_id"]
-    if not await delete_scenario(runtime.database, scenario_id):
+    if not await runtime.scenarios.delete(scenario_id):
         raise ObjectNotFound.for_object("delete", scenario_id)
-    runtime.scenarios.replace_stored(await stored_scenarios(runtime.database))
     return json_response({"success": True})
 
 

@@ -30,8 +30,7 @@ from urllib.parse import urlsplit
 from wabox.links.cache import LinkCachePolicy, Revalidation, rule_for
 from wabox.links.fetcher import Fetcher, LinkFailure, media_type
 from wabox.links.guard import AddressGuard, ip_literal
-from wabox.media.inspect import SEND_TYPES, size_problem
-from wabox.media.inspect import check as media_rules
+from wabox.media.inspect import allowed_types, size_problem, takes, type_problem
 from wabox.media.rules import stored_media_problem
 from wabox.media.store import BlobStore
 
@@ -167,7 +166,7 @@ async def _check(
     content_length = int(declared) if declared.isascii() and declared.isdigit() else None
     kinds = {kind: KindVerdict(False, _type_problem(kind, mime_type)) for kind in KINDS}
     size = None
-    taker = next((kind for kind in KINDS if mime_type in SEND_TYPES[kind]), None)
+    taker = next((kind for kind in KINDS if takes(kind, mime_type)), None)
     if taker is not None:
         kinds[taker], size, fetched_headers = await _fetch_as(
             fetcher, url, taker, blobs, content_length
@@ -211,10 +210,8 @@ async def _fetch_as(
 def _type_problem(kind: str, mime_type: str | None) -> str:
     """Why ``kind`` refuses the MIME type, for every kind whose list lacks it."""
     if mime_type is None:
-        allowed = ", ".join(SEND_TYPES[kind])
-        return f"The response has no Content-Type; {kind} takes {allowed}."
-    # A MIME type the kind does not list fails inspect's first rule, before any content.
-    return media_rules(kind, mime_type, b"") or ""
+        return f"The response has no Content-Type; {kind} takes {allowed_types(kind)}."
+    return type_problem(kind, mime_type) or ""
 
 
 def _cache_verdict(policy: LinkCachePolicy, headers: Mapping[str, str]) -> CacheVerdict:

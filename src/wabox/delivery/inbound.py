@@ -7,14 +7,17 @@ payload, so the inbox and the webhook show the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
-from wabox.delivery.accept import new_wamid
+from wabox.clock import Clock
 from wabox.delivery.customer_files import CustomerFiles, UrlFor
+from wabox.delivery.message_rules import new_wamid
 from wabox.delivery.window import WINDOW
 from wabox.errors import InvalidParameter, MissingParameter
+from wabox.media.urls import ATTACHMENTS_PATH, signed_query
 from wabox.schema.inbound import INBOUND_TYPES as MESSAGE_FIELDS
 from wabox.schema.inbound import Inbound, InboundAccepted, InboundMedia
 from wabox.schema.sandbox import Channel
@@ -109,3 +112,38 @@ async def receive(
         window=WINDOW,
     )
     return InboundAccepted(id=wamid, window_expires_at=now + WINDOW, media_id=media_id)
+
+
+class Customers:
+    """The customer's side, shared by the admin API and the inbox's composer."""
+
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        files: CustomerFiles,
+        url_secret: bytes,
+        on_webhooks: Callable[[], None],
+    ) -> None:
+        self._database = database
+        self._clock = clock
+        self._files = files
+        self._url_secret = url_secret
+        self._on_webhooks = on_webhooks
+
+    async def receive(self, channel: Channel, inbound: Inbound, base_url: str) -> InboundAccepted:
+        """A customer sends the channel a message. Media URLs in the webhook name
+        ``base_url``, the host the request came to, as ``GET /{media_id}`` does."""
+        base = base_url.rstrip("/")
+
+        def url_for(media_id: str, expires_at: float) -> str:
+            now = self._clock.now()
+            query = signed_query(self._url_secret, media_id, expires_at - now, now)
+            return f"{base}{ATTACHMENTS_PATH}?{query}"
+
+        accepted = await receive(
+            self._database, channel, inbound, self._clock.now(), self._files, url_for
+        )
+        if channel.settings.webhook is not None:
+            self._on_webhooks()
+        return accepted

@@ -2,10 +2,10 @@
 type (wire-facts §3)?
 
 Meta accepts the POST and reports a broken rule later, as a failed status with 131053
-(wire-facts §0.2). The check runs in the background; a broken rule marks the message
-failed with details naming the rule and the measured value. The lifecycle issue turns
-that into a webhook; a restart before the check leaves the message ``accepted``, for the
-lifecycle's recovery to pick up.
+(wire-facts §0.2). The check runs in the background; a broken rule fails the message
+with details naming the rule and the measured value, and the lifecycle sends its
+``failed`` webhook. A restart before the check leaves the message waiting in its ``check``
+step, whose lease running out makes the lifecycle check it again.
 """
 
 from __future__ import annotations
@@ -13,18 +13,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Sequence
 
 import msgspec
 
 from wabox.clock import Clock
-from wabox.delivery.accept import media_refs
 from wabox.delivery.lifecycle import Lifecycle
+from wabox.delivery.message_rules import MediaRef, media_refs
 from wabox.errors import MediaUploadError
 from wabox.links.fetcher import LinkFailure
 from wabox.links.media import LinkMedia
 from wabox.media.rules import stored_media_problem
 from wabox.media.store import BlobStore
-from wabox.schema.messages import AnyMessage, AudioMessage
+from wabox.schema.messages import AnyMessage
 from wabox.schema.sandbox import Channel
 from wabox.store.database import Database
 from wabox.store.lifecycle import DueMessage
@@ -34,11 +35,6 @@ from wabox.store.media import MediaRow, get_live_media
 log = logging.getLogger("wabox.delivery")
 _message = msgspec.json.Decoder(AnyMessage)
 Target = tuple[str, str, bool]  # (kind, media ID, voice): a verdict holds for all three
-
-
-def kind_of(path: str) -> str:
-    """``image`` for ``image`` and for ``interactive['header']['image']``."""
-    return path if "[" not in path else path.rsplit("['", 1)[1].rstrip("']")
 
 
 # Enough verdicts for every media ID a busy sandbox sends; cleared whole when full.
@@ -70,7 +66,9 @@ class MediaChecks:
         self._tasks: set[asyncio.Task[None]] = set()
         self._passed: set[tuple[str, Target]] = set()
 
-    def settle_now(self, channel: Channel, message: AnyMessage) -> list[MediaOutcomeRow] | None:
+    def settle_now(
+        self, channel: Channel, refs: Sequence[MediaRef]
+    ) -> list[MediaOutcomeRow] | None:
         """The media outcomes of a message that needs no background work, else None.
 
         That is every message whose media IDs already passed for their kind, and whose
@@ -78,10 +76,8 @@ class MediaChecks:
         commits these outcomes with the message itself (``wamid`` left empty for it to fill).
         """
         channel_id = channel.phone_number_id
-        voice = isinstance(message, AudioMessage) and bool(message.audio.voice)
         outcomes = []
-        for path, ref in media_refs(message):
-            kind = kind_of(path)
+        for path, kind, ref, voice in refs:
             if ref.link is not None:
                 hit = self._links.fresh_hit(channel, ref.link)
                 if hit is None or (channel_id, (kind, hit.media.id, voice)) not in self._passed:
@@ -101,24 +97,22 @@ class MediaChecks:
             self._links.metrics.cache.labels("hit").inc(len(outcomes))
         return outcomes
 
-    def submit(self, channel: Channel, wamid: str, message: AnyMessage) -> None:
+    def submit(self, channel: Channel, wamid: str, refs: Sequence[MediaRef]) -> None:
         """Check the message's media in the background (``settle_now`` said it must wait)."""
-        task = asyncio.get_running_loop().create_task(self._check(channel, wamid, message))
+        task = asyncio.get_running_loop().create_task(self._check(channel, wamid, refs))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     def recheck(self, channel: Channel, message: DueMessage) -> None:
         """A check whose lease ran out (the process that ran it died): run it again."""
         try:
-            decoded = _message.decode(message.payload)
+            refs = list(media_refs(_message.decode(message.payload)))
         except msgspec.ValidationError:
-            decoded = None
-        if decoded is None or not any(True for _ in media_refs(decoded)):
+            refs = []
+        if not refs:
             task = asyncio.get_running_loop().create_task(self._lifecycle.release(message.wamid))
         else:
-            task = asyncio.get_running_loop().create_task(
-                self._check(channel, message.wamid, decoded)
-            )
+            task = asyncio.get_running_loop().create_task(self._check(channel, message.wamid, refs))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -128,11 +122,9 @@ class MediaChecks:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._links.close()
 
-    async def _check(self, channel: Channel, wamid: str, message: AnyMessage) -> None:
-        voice = isinstance(message, AudioMessage) and bool(message.audio.voice)
+    async def _check(self, channel: Channel, wamid: str, refs: Sequence[MediaRef]) -> None:
         try:
-            for path, ref in media_refs(message):
-                kind = kind_of(path)
+            for path, kind, ref, voice in refs:
                 if ref.link is not None:
                     if not await self._check_link(channel, wamid, path, ref.link, kind, voice):
                         return

@@ -25,6 +25,8 @@ from pathlib import Path
 import msgspec
 
 from wabox.schema.scenarios import Scenario
+from wabox.store.database import Database
+from wabox.store.scenarios import add_scenario, delete_scenario, stored_scenarios
 
 
 def new_scenario_id() -> str:
@@ -32,18 +34,44 @@ def new_scenario_id() -> str:
 
 
 class ScenarioBook:
-    """All rules in memory: matching runs for every lifecycle step."""
+    """All rules in memory: matching runs for every lifecycle step.
 
-    def __init__(self, from_file: list[Scenario] | None = None) -> None:
+    The book is the one owner of the stored rules: ``add`` and ``delete`` write them and
+    reload the book in one step. Without a database it holds the file's rules only.
+    """
+
+    def __init__(
+        self, from_file: list[Scenario] | None = None, database: Database | None = None
+    ) -> None:
         self._file = from_file or []
+        self._database = database
         self._stored: list[Scenario] = []
         self._exact: dict[tuple[str | None, str], Scenario] = {}
         self._patterns: list[Scenario] = []
         self._index()
 
-    def replace_stored(self, stored: list[Scenario]) -> None:
-        self._stored = list(stored)
+    async def reload(self) -> None:
+        """Read the stored rules again."""
+        self._stored = await stored_scenarios(self._store())
         self._index()
+
+    async def add(self, scenario: Scenario, now: float) -> Scenario:
+        """Store a new rule (its id is made here) and use it from now on."""
+        scenario = msgspec.structs.replace(scenario, id=new_scenario_id())
+        await add_scenario(self._store(), scenario, now)
+        await self.reload()
+        return scenario
+
+    async def delete(self, scenario_id: str | None = None) -> int:
+        """Delete one stored rule, or all of them (file rules stay); how many went."""
+        deleted = await delete_scenario(self._store(), scenario_id)
+        await self.reload()
+        return deleted
+
+    def _store(self) -> Database:
+        if self._database is None:
+            raise RuntimeError("this scenario book has no database")
+        return self._database
 
     def all(self) -> list[Scenario]:
         return [*self._file, *self._stored]

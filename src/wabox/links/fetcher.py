@@ -21,7 +21,13 @@ import aiohttp
 
 from wabox import __version__
 from wabox.links.guard import AddressGuard, BlockedAddress, GuardedResolver, ip_literal
-from wabox.media.inspect import SEND_TYPES, SIZE_LIMITS, STICKER_ANIMATED_LIMIT, human_size
+from wabox.media.inspect import (
+    SIZE_LIMITS,
+    STICKER_ANIMATED_LIMIT,
+    allowed_types,
+    human_size,
+    takes,
+)
 from wabox.media.store import Blob, BlobStore, BlobTooLarge, BlobWriter
 
 MAX_REDIRECTS = 5
@@ -158,14 +164,25 @@ class Fetcher:
         raise LinkFailure("redirects", f"{PREFIX}: more than {MAX_REDIRECTS} redirects.")
 
     def _check_url(self, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if not is_web_link(url):
             raise LinkFailure(
                 "invalid_url", f"{PREFIX}: {url!r} is not an absolute http or https link."
             )
+        parts = urlsplit(url)
+        assert parts.hostname is not None
         address = ip_literal(parts.hostname)
         if address is not None and (refusal := self.guard.refusal(parts.hostname, address)):
             raise LinkFailure("blocked", refusal)
+
+
+def is_web_link(url: str) -> bool:
+    """A media link wabox may fetch: absolute, http or https, with a host. The accept path
+    refuses others at once; the fetcher never connects to one."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 async def _read_body(
@@ -197,7 +214,7 @@ def _too_large(kind: str, limit: int, measured: str) -> LinkFailure:
 
 
 def _checked_type(content_type: str | None, kind: str) -> str:
-    allowed = ", ".join(SEND_TYPES[kind])
+    allowed = allowed_types(kind)
     if not content_type or not media_type(content_type):
         raise LinkFailure(
             "content_type",
@@ -205,7 +222,7 @@ def _checked_type(content_type: str | None, kind: str) -> str:
             f"type ({allowed} for {kind}).",
         )
     mime_type = media_type(content_type)
-    if mime_type not in SEND_TYPES[kind]:
+    if not takes(kind, mime_type):
         raise LinkFailure(
             "content_type",
             f"{PREFIX}: Content-Type {mime_type} is not supported for {kind} messages; "

@@ -4,7 +4,8 @@ One origin request serves every message that needs the same link at the same mom
 (single flight, per process). Fetched bytes become a media row (source ``link``) like an
 upload's, so the type rules, the inbox and retention treat them alike; the cache entry
 points at that row. Entries live in the database (shared by processes and restarts), and
-fresh ones are also remembered in memory, so a cache hit costs no query.
+fresh ones are also remembered in memory (``store/links.py``'s ``FreshLinks``), so a cache
+hit costs no query.
 """
 
 from __future__ import annotations
@@ -27,9 +28,6 @@ from wabox.schema.sandbox import Channel
 from wabox.store.database import Database
 from wabox.store.links import CacheEntry, drop_cache_entry, get_cache_entry, put_cache_entry
 from wabox.store.media import MediaRow, get_live_media
-
-# Fresh entries remembered per process; cleared whole when full (the database keeps them).
-MAX_REMEMBERED = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +77,6 @@ class LinkMedia:
         self._media_ttl = media_ttl
         self.metrics = metrics
         self._clock = clock
-        self._fresh: dict[tuple[str, str], tuple[CacheEntry, MediaRow, int]] = {}
         self._flights: dict[tuple[str, str, str], asyncio.Task[Obtained]] = {}
 
     async def obtain(self, channel: Channel, url: str, kind: str) -> Obtained:
@@ -97,7 +94,7 @@ class LinkMedia:
         if entry is not None and now < entry.fresh_until:
             row = await get_live_media(self._database, channel_id, entry.media_id, now)
             if row is not None:
-                self._remember(entry, row)
+                self._database.fresh_links.remember(entry, row, now)
                 self.metrics.cache.labels("hit").inc()
                 return Obtained(row, "cache_hit")
         key = (channel_id, url, kind)
@@ -122,17 +119,10 @@ class LinkMedia:
 
     def fresh_hit(self, channel: Channel, url: str) -> Obtained | None:
         """A hit this process can answer from memory, without waiting for anything."""
-        remembered = self._fresh.get((channel.phone_number_id, url))
-        if remembered is None:
-            return None
-        entry, row, generation = remembered
-        if (
-            entry.policy != channel.settings.link_cache
-            or self._clock.now() >= entry.fresh_until
-            or generation != self._database.live_media.generation
-        ):
-            return None
-        return Obtained(row, "cache_hit")
+        row = self._database.fresh_links.get(
+            channel.phone_number_id, url, channel.settings.link_cache, self._clock.now()
+        )
+        return None if row is None else Obtained(row, "cache_hit")
 
     def _landed(self, key: tuple[str, str, str], task: asyncio.Task[Obtained]) -> None:
         if self._flights.get(key) is task:
@@ -145,18 +135,6 @@ class LinkMedia:
             task.cancel()
         await asyncio.gather(*self._flights.values(), return_exceptions=True)
         await self._fetcher.close()
-
-    def _remember(self, entry: CacheEntry, row: MediaRow) -> None:
-        """Fresh entries only: a hit on them needs neither the database nor the origin."""
-        if entry.fresh_until <= self._clock.now():
-            return
-        if len(self._fresh) >= MAX_REMEMBERED:
-            self._fresh.clear()
-        self._fresh[(entry.channel_id, entry.url)] = (
-            entry,
-            row,
-            self._database.live_media.generation,
-        )
 
     async def _fetch(
         self,
@@ -236,9 +214,7 @@ class LinkMedia:
             etag=fetched.headers.get("etag"),
         )
         await put_cache_entry(self._database, entry)
-        self._fresh.pop((channel_id, url), None)
-        self._remember(entry, row)
+        self._database.fresh_links.remember(entry, row, now)
 
     async def _forget(self, channel_id: str, url: str) -> None:
-        self._fresh.pop((channel_id, url), None)
         await drop_cache_entry(self._database, channel_id, url)

@@ -106,6 +106,24 @@ def human_size(n: int) -> str:
     return f"{n / MB:.2f} MB" if n >= MB else f"{n / KB:.1f} KB"
 
 
+def takes(kind: str, mime_type: str | None) -> bool:
+    """Whether messages of ``kind`` accept the MIME type at all (§3's table)."""
+    return mime_type in SEND_TYPES[kind]
+
+
+def allowed_types(kind: str) -> str:
+    return ", ".join(SEND_TYPES[kind])
+
+
+def type_problem(kind: str, mime_type: str) -> str | None:
+    """The first rule of all: the MIME type must be one ``kind`` takes."""
+    if takes(kind, mime_type):
+        return None
+    return (
+        f"Media of type {mime_type} cannot be sent as {kind}; {kind} takes {allowed_types(kind)}."
+    )
+
+
 def check(kind: str, mime_type: str, content: bytes, *, voice: bool = False) -> str | None:
     """The first broken rule for sending ``content`` (declared ``mime_type``) as ``kind``.
 
@@ -113,12 +131,9 @@ def check(kind: str, mime_type: str, content: bytes, *, voice: bool = False) -> 
     ``SNIFF_BYTES`` are enough (their only deep rule is the size, checked by the caller
     through ``size_problem``).
     """
-    allowed = SEND_TYPES[kind]
-    if mime_type not in allowed:
-        return (
-            f"Media of type {mime_type} cannot be sent as {kind}; {kind} takes "
-            f"{', '.join(allowed)}."
-        )
+    problem = type_problem(kind, mime_type)
+    if problem is not None:
+        return problem
     signature = _SIGNATURES.get(mime_type)
     if signature is not None and not signature(content[:SNIFF_BYTES]):
         return f"The file's content does not match its declared type {mime_type}."

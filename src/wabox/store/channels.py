@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -60,9 +61,15 @@ class ChannelRegistry:
     has not seen (a channel made by another process) falls through to the database.
     """
 
-    def __init__(self, engine: AsyncEngine, writer: Writer) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        writer: Writer,
+        on_deleted: Callable[[str], None] = lambda channel_id: None,
+    ) -> None:
         self._engine = engine
         self._writer = writer
+        self._on_deleted = on_deleted
         self._by_key: dict[str, Channel] = {}
         self._by_id: dict[str, Channel] = {}
         # Keys recently looked up and not found: a client retrying a wrong key in a loop
@@ -185,6 +192,8 @@ class ChannelRegistry:
         deleted = await self._writer.run(write)
         if (channel := self._by_id.get(phone_number_id)) is not None:
             self._forget(channel)
+        if deleted:
+            self._on_deleted(phone_number_id)
         return deleted > 0
 
 

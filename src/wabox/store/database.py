@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from wabox.store.channels import ChannelRegistry
 from wabox.store.conversations import OpenWindows
+from wabox.store.links import FreshLinks
 from wabox.store.media import LiveMediaCache
 from wabox.store.pragmas import sqlite_pragmas
 from wabox.store.sqlite_writer import SqliteWriter
@@ -74,14 +75,27 @@ async def migrate(engine: AsyncEngine) -> None:
 
 
 class Database:
-    """The engine, its single writer and the channel registry, opened and closed together."""
+    """The engine, its single writer and the store's caches, opened and closed together.
+
+    Each cache has one owner here and is invalidated only by the store functions that
+    change what it remembers: the channel registry (channels), ``LiveMediaCache``
+    (``store/media.py``), ``FreshLinks`` (``store/links.py``) and ``OpenWindows``
+    (``store/conversations.py``). Deleting a channel clears what every cache holds of it.
+    """
 
     def __init__(self, engine: AsyncEngine, writer: Writer | None = None) -> None:
         self.engine = engine
         self.writer = writer or GroupCommitWriter(engine)
-        self.channels = ChannelRegistry(engine, self.writer)
         self.live_media = LiveMediaCache()
+        self.fresh_links = FreshLinks(self.live_media)
         self.open_windows = OpenWindows()
+        self.channels = ChannelRegistry(engine, self.writer, on_deleted=self._channel_deleted)
+
+    def _channel_deleted(self, channel_id: str) -> None:
+        """Its rows went by cascade; so does what the caches remember of them."""
+        self.live_media.forget_channel(channel_id)
+        self.fresh_links.forget_channel(channel_id)
+        self.open_windows.forget_channel(channel_id)
 
     @property
     def dialect(self) -> str:

@@ -8,10 +8,14 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from wabox.store.media import LiveMediaCache, MediaRow
 from wabox.store.tables import link_cache, media, message_media
 
 if TYPE_CHECKING:
     from wabox.store.database import Database
+
+# Fresh entries remembered per process; cleared whole when full (the database keeps them).
+MAX_REMEMBERED = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +31,46 @@ class CacheEntry:
     revalidate: str | None  # or reusable after a conditional request of this kind
     last_modified: str | None
     etag: str | None
+
+
+class FreshLinks:
+    """Fresh link cache entries with their media row, so a cache hit costs no query.
+
+    Only fresh entries are kept, and each with the generation of the live-media cache it
+    was confirmed under: media deleted or expired early since (``LiveMediaCache`` bumps
+    its generation) makes every remembered hit ask the database again. The store's own
+    writes (``put_cache_entry``, ``drop_cache_entry``, a channel's deletion) evict here.
+    """
+
+    def __init__(self, live_media: LiveMediaCache) -> None:
+        self._live_media = live_media
+        self._entries: dict[tuple[str, str], tuple[CacheEntry, MediaRow, int]] = {}
+
+    def get(self, channel_id: str, url: str, policy: str, now: float) -> MediaRow | None:
+        remembered = self._entries.get((channel_id, url))
+        if remembered is None:
+            return None
+        entry, row, generation = remembered
+        if (
+            entry.policy != policy
+            or now >= entry.fresh_until
+            or generation != self._live_media.generation
+        ):
+            return None
+        return row
+
+    def remember(self, entry: CacheEntry, row: MediaRow, now: float) -> None:
+        if entry.fresh_until <= now:
+            return
+        if len(self._entries) >= MAX_REMEMBERED:
+            self._entries.clear()
+        self._entries[(entry.channel_id, entry.url)] = (entry, row, self._live_media.generation)
+
+    def forget(self, channel_id: str, url: str) -> None:
+        self._entries.pop((channel_id, url), None)
+
+    def forget_channel(self, channel_id: str) -> None:
+        self._entries = {k: v for k, v in self._entries.items() if k[0] != channel_id}
 
 
 def url_key(url: str) -> str:
@@ -65,10 +109,12 @@ async def put_cache_entry(database: Database, entry: CacheEntry) -> None:
         _delete(connection, entry.channel_id, entry.url)
         connection.execute(sa.insert(link_cache).values(values))
 
+    database.fresh_links.forget(entry.channel_id, entry.url)
     await database.writer.run(write)
 
 
 async def drop_cache_entry(database: Database, channel_id: str, url: str) -> None:
+    database.fresh_links.forget(channel_id, url)
     await database.writer.run(lambda connection: _delete(connection, channel_id, url))
 
 

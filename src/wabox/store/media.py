@@ -50,6 +50,11 @@ class LiveMediaCache:
         self._entries.pop((channel_id, media_id), None)
         self.generation += 1
 
+    def forget_channel(self, channel_id: str) -> None:
+        """A deleted channel's media went with it (its id may be used again)."""
+        self._entries = {k: v for k, v in self._entries.items() if k[0] != channel_id}
+        self.generation += 1
+
     def clear(self) -> None:
         self._entries.clear()
         self.generation += 1

@@ -1,9 +1,9 @@
-"""The accept path: the rules a decoded message must pass, then its durable insert.
+"""The rules a decoded message must pass that need neither the store nor the channel's state.
 
-The schema (``wabox.schema.messages``) checks shapes; this module checks what needs the
-channel or the store: the recipient, media ownership, "exactly one of id and link", and the
-per-type requirements of interactive messages. Where Meta does not document its behaviour
-we are strict, and the error details say so.
+The schema (``wabox.schema.messages``) checks shapes; these check what Meta checks next:
+the recipient, "exactly one of id and link", and the per-type requirements of interactive
+messages. Where Meta does not document its behaviour wabox is strict, and the error
+details say so.
 """
 
 from __future__ import annotations
@@ -11,17 +11,11 @@ from __future__ import annotations
 import base64
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
-import msgspec
-
-from wabox.delivery.lifecycle import CHECK_LEASE, Lifecycle
-from wabox.delivery.templates import check_sendable, render
-from wabox.delivery.throughput import Throughput
-from wabox.delivery.window import pricing, reengagement_error, window_is_open
-from wabox.errors import InvalidParameter, MissingParameter, RecipientIsSender
+from wabox.errors import InvalidParameter, MissingParameter
+from wabox.links.fetcher import is_web_link
 from wabox.schema.messages import (
     AnyMessage,
     AudioMessage,
@@ -30,23 +24,14 @@ from wabox.schema.messages import (
     InteractiveMessage,
     InteractiveObject,
     MediaObject,
-    SendResponse,
-    SentContact,
-    SentMessage,
     StickerMessage,
     TemplateMessage,
     VideoMessage,
 )
-from wabox.schema.sandbox import Channel
-from wabox.store import messages as message_rows
-from wabox.store.conversations import window_expires_at
-from wabox.store.database import Database
-from wabox.store.links import MediaOutcomeRow
-from wabox.store.media import media_is_live
-from wabox.store.templates import find_template
 
 _PHONE_NOISE = str.maketrans("", "", "+-() ")
 UNDOCUMENTED = "Meta does not document its behaviour here; wabox is strict."
+HEADER_KINDS = ("image", "video", "document")  # media a template or interactive header takes
 
 
 def normalise_recipient(to: str) -> str:
@@ -86,40 +71,51 @@ def new_wamid(wa_id: str) -> str:
     return "wamid." + base64.b64encode(raw).decode()
 
 
-def media_refs(message: AnyMessage) -> Iterator[tuple[str, MediaObject]]:
-    """Every media object in the message, with its Graph-style parameter path."""
+class MediaRef(NamedTuple):
+    """One media object of a message: where it is (Graph-style parameter path), what it is
+    sent as, and whether it is a voice note (audio's ``voice``, which adds OPUS rules)."""
+
+    path: str
+    kind: str
+    ref: MediaObject
+    voice: bool = False
+
+
+def media_refs(message: AnyMessage) -> Iterator[MediaRef]:
+    """Every media object in the message."""
     match message:
         case ImageMessage():
-            yield "image", message.image
+            yield MediaRef("image", "image", message.image)
         case VideoMessage():
-            yield "video", message.video
+            yield MediaRef("video", "video", message.video)
         case DocumentMessage():
-            yield "document", message.document
+            yield MediaRef("document", "document", message.document)
         case AudioMessage():
-            yield "audio", message.audio
+            yield MediaRef("audio", "audio", message.audio, bool(message.audio.voice))
         case StickerMessage():
-            yield "sticker", message.sticker
+            yield MediaRef("sticker", "sticker", message.sticker)
         case InteractiveMessage():
             header = message.interactive.header
             if header is not None:
-                for kind in ("image", "video", "document"):
+                for kind in HEADER_KINDS:
                     ref = getattr(header, kind)
                     if ref is not None:
-                        yield f"interactive['header']['{kind}']", ref
+                        yield MediaRef(f"interactive['header']['{kind}']", kind, ref)
         case TemplateMessage():
             for c, component in enumerate(message.template.components or ()):
                 for p, parameter in enumerate(component.parameters or ()):
-                    for kind in ("image", "video", "document"):
+                    for kind in HEADER_KINDS:
                         ref = getattr(parameter, kind)
                         if ref is not None:
                             path = f"template['components'][{c}]['parameters'][{p}]['{kind}']"
-                            yield path, ref
+                            yield MediaRef(path, kind, ref)
         case _:
             return
 
 
-def check_media_ref(path: str, ref: MediaObject) -> str | None:
+def check_media_ref(media: MediaRef) -> str | None:
     """The seed's rule: exactly one of ``id`` and ``link``; returns the id to look up."""
+    path, ref = media.path, media.ref
     if ref.id is not None and ref.link is not None:
         raise InvalidParameter(
             f"Param {path} must contain either 'id' or 'link', not both. {UNDOCUMENTED}"
@@ -127,8 +123,7 @@ def check_media_ref(path: str, ref: MediaObject) -> str | None:
     if ref.id is None and ref.link is None:
         raise MissingParameter(f"The parameter {path}['id'] or {path}['link'] is required.")
     if ref.link is not None:
-        parts = urlsplit(ref.link)
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        if not is_web_link(ref.link):
             raise InvalidParameter(
                 f"Param {path}['link'] is not a valid URI. Only absolute http and https links are "
                 "accepted."
@@ -215,106 +210,3 @@ def check_interactive(interactive: InteractiveObject) -> None:
         raise MissingParameter(
             "The parameter interactive['action']['product_retailer_id'] is required."
         )
-
-
-class Accepted(NamedTuple):
-    response: SendResponse
-    checking: bool  # its media waits in the ``check`` step: the caller starts the check
-
-
-async def accept_message(
-    database: Database,
-    channel: Channel,
-    message: AnyMessage,
-    raw_body: bytes,
-    *,
-    now: float,
-    media: Sequence[MediaOutcomeRow] | None = (),
-    lifecycle: Lifecycle | None = None,
-    throughput: Throughput | None = None,
-) -> Accepted:
-    """Validate against the channel, commit the message, and answer like Meta (§1.4).
-
-    ``media``: outcomes already known (cache hits), committed with the message; None when
-    its media must be checked first, so the message waits in the ``check`` step. Otherwise
-    the ``lifecycle``'s first step is committed with it. A non-template message to a
-    closed customer service window is accepted and fails at once with 131047, its media
-    never fetched (wire-facts §6). A message that passes every check counts against the
-    ``throughput`` limits, which may still refuse it (130429, 131056).
-    """
-    wa_id = normalise_recipient(message.to)
-    if wa_id == channel.display_phone_number:
-        raise RecipientIsSender("Sender and recipient phone number is the same.")
-    for path, ref in media_refs(message):
-        media_id = check_media_ref(path, ref)
-        if media_id is not None and not await media_is_live(
-            database, channel.phone_number_id, media_id, now
-        ):
-            raise unknown_media(path)
-    if isinstance(message, InteractiveMessage):
-        check_interactive(message.interactive)
-    template_category = rendered = None
-    if isinstance(message, TemplateMessage):
-        name, language = message.template.name, message.template.language.code
-        template = check_sendable(
-            await find_template(database, channel.phone_number_id, name, language),
-            name,
-            language,
-        )
-        rendered = msgspec.json.encode(render(template, message.template)).decode()
-        template_category = template.category.lower()
-    if throughput is not None:
-        await throughput.admit(channel, wa_id, now)
-
-    wamid = new_wamid(wa_id)
-    message_type = _type_of(message)
-    # The window matters for templates (pricing) and, when enforced, for everything else.
-    window_open = (template_category is not None or channel.settings.enforce_window) and (
-        window_is_open(await window_expires_at(database, channel.phone_number_id, wa_id, now), now)
-    )
-    category, pricing_type = pricing(template_category, window_open)
-    error = None
-    if not window_open and template_category is None and channel.settings.enforce_window:
-        error, media = reengagement_error(), ()
-    first_step = None
-    if media is not None and lifecycle is not None:
-        first_step = lifecycle.first_step(
-            channel,
-            wamid=wamid,
-            recipient=wa_id,
-            message_type=message_type,
-            biz_opaque_callback_data=message.biz_opaque_callback_data,
-            category=category,
-            pricing_type=pricing_type,
-            now=now,
-            error=error,
-        )
-    await message_rows.insert_accepted(
-        database,
-        wamid=wamid,
-        channel_id=channel.phone_number_id,
-        recipient=wa_id,
-        type=message_type,
-        payload=raw_body,
-        biz_opaque_callback_data=message.biz_opaque_callback_data,
-        now=now,
-        media=media or (),
-        next_step="sent" if media is not None else "check",
-        due_at=now if media is not None else now + CHECK_LEASE,
-        first_step=first_step,
-        category=category,
-        pricing_type=pricing_type,
-        rendered=rendered,
-    )
-    if first_step is not None and lifecycle is not None:
-        lifecycle.written(first_step)
-    response = SendResponse(
-        messaging_product="whatsapp",
-        contacts=[SentContact(input=message.to, wa_id=wa_id)],
-        messages=[SentMessage(id=wamid)],
-    )
-    return Accepted(response, checking=media is None)
-
-
-def _type_of(message: AnyMessage) -> str:
-    return str(type(message).__struct_config__.tag)

@@ -1,0 +1,184 @@
+"""What the inbox's forms post: the tester writes as the customer (text, a file, a reaction,
+a reply), edits the channel's settings and scenario rules, and redelivers a webhook."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import msgspec
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from wabox.delivery.channels import decode_settings, verify_webhook
+from wabox.errors import GraphError, InvalidParameter
+from wabox.runtime import Runtime
+from wabox.schema.inbound import Inbound
+from wabox.schema.sandbox import Channel
+from wabox.schema.scenarios import Scenario
+from wabox.store.webhooks import redeliver
+from wabox.ui.pages import chat_context, settings_response
+from wabox.ui.render import page
+from wabox.ui.signin import pick_channel, signed_in
+
+BEHAVIOURS = ("not_on_whatsapp", "never_read", "duplicate_webhooks", "out_of_order")
+
+
+async def send_as_customer(request: Request) -> Response:
+    """The composer: text, a file, a reaction or a reply, sent as the customer."""
+    runtime = signed_in(request)
+    channel = pick_channel(runtime, request.path_params["channel"])
+    customer = request.path_params["wa_id"]
+    form = await request.form(max_part_size=100 * 1_048_576)
+    body: dict[str, Any] = {"from": customer, "channel": channel.phone_number_id}
+    reply_to = str(form.get("reply_to") or "")
+    if reply_to:
+        body["context"] = {"id": reply_to}
+    upload = form.get("file")
+    text = str(form.get("text") or "").strip()
+    if form.get("emoji") and form.get("react_to"):
+        body["type"] = "reaction"
+        body["reaction"] = {"message_id": str(form["react_to"]), "emoji": str(form["emoji"])}
+    elif isinstance(upload, UploadFile) and upload.filename:
+        kind, media = await _customer_file(upload, text)
+        body["type"], body[kind] = kind, media
+    elif text:
+        body["type"], body["text"] = "text", {"body": text}
+    else:
+        return await _chat_with_error(
+            runtime, channel, customer, "Type a message or attach a file."
+        )
+    try:
+        inbound = msgspec.convert(body, Inbound)
+        await runtime.customers.receive(channel, inbound, str(request.base_url))
+    except (GraphError, msgspec.ValidationError) as exc:
+        detail = exc.details if isinstance(exc, GraphError) else str(exc)
+        return await _chat_with_error(runtime, channel, customer, detail)
+    context = await chat_context(runtime, channel, customer)
+    return page("_chat.html", channel=channel, customer=customer, **context)
+
+
+async def _customer_file(upload: UploadFile, caption: str) -> tuple[str, dict[str, Any]]:
+    mime = (upload.content_type or "application/octet-stream").split(";")[0].strip()
+    content = await upload.read()
+    if mime == "image/webp":
+        kind = "sticker"
+    elif mime.startswith("image/"):
+        kind = "image"
+    elif mime.startswith("video/"):
+        kind = "video"
+    elif mime.startswith("audio/"):
+        kind = "audio"
+    else:
+        kind = "document"
+    media: dict[str, Any] = {"data": base64.b64encode(content).decode(), "mime_type": mime}
+    if kind == "audio":
+        media["voice"] = mime == "audio/ogg"
+    if kind == "document":
+        media["filename"] = upload.filename
+    if caption and kind in ("image", "video", "document"):
+        media["caption"] = caption
+    return kind, media
+
+
+async def _chat_with_error(
+    runtime: Runtime, channel: Channel, customer: str, error: str
+) -> Response:
+    context = await chat_context(runtime, channel, customer)
+    response = page("_chat.html", channel=channel, customer=customer, error=error, **context)
+    response.headers["X-Wabox-Error"] = "1"  # the composer keeps what was typed
+    return response
+
+
+async def update_settings(request: Request) -> Response:
+    """The settings form: the page again, saying "Saved." or what was wrong."""
+    runtime = signed_in(request)
+    channel = pick_channel(runtime, request.path_params["channel"])
+    message = error = None
+    form = await request.form()
+    try:
+        channel = await _save_settings(runtime, channel, {k: str(v) for k, v in form.items()})
+        message = "Saved."
+    except GraphError as exc:
+        error = exc.details
+    return await settings_response(runtime, channel, message, error)
+
+
+async def _save_settings(runtime: Runtime, channel: Channel, form: dict[str, str]) -> Channel:
+    def number(name: str) -> float | None:
+        raw = form.get(name, "").strip()
+        return None if raw == "" else float(raw)
+
+    try:
+        headers = dict(
+            (name.strip(), value.strip())
+            for line in form.get("webhook_headers", "").splitlines()
+            if line.strip()
+            for name, _, value in [line.partition(":")]
+        )
+        given: dict[str, Any] = {
+            "link_cache": form.get("link_cache", "seed"),
+            "delivered_after": number("delivered_after") or 0.0,
+            "read_after": number("read_after"),
+            "enforce_window": form.get("enforce_window") == "on",
+            "throughput": None if number("throughput") is None else int(number("throughput") or 0),
+            "pair_rate_limit": form.get("pair_rate_limit") == "on",
+        }
+    except ValueError as exc:
+        raise InvalidParameter(f"Not a number: {exc}") from exc
+    url = form.get("webhook_url", "").strip()
+    given["webhook"] = (
+        {
+            "url": url,
+            "headers": headers,
+            **{
+                k: form[k].strip()
+                for k in ("verify_token", "app_secret")
+                if form.get(k, "").strip()
+            },
+        }
+        if url
+        else None
+    )
+    settings = decode_settings(msgspec.to_builtins(channel.settings), given)
+    await verify_webhook(channel.settings.webhook, settings.webhook)
+    return await runtime.database.channels.update(channel, settings=settings)
+
+
+async def add_rule(request: Request) -> Response:
+    """A scenario rule for this channel from the settings page."""
+    runtime = signed_in(request)
+    channel = pick_channel(runtime, request.path_params["channel"])
+    form = {k: str(v).strip() for k, v in (await request.form()).items()}
+    spec: dict[str, Any] = {"match": form.get("match", ""), "channel": channel.phone_number_id}
+    behaviour = form.get("behaviour", "")
+    if behaviour in BEHAVIOURS:
+        spec[behaviour] = True
+    elif behaviour == "delivered_after":
+        spec["delivered_after"] = form.get("seconds") or "0"
+    elif behaviour == "fail":
+        spec["fail"] = {"code": form.get("code") or "0", "details": form.get("details", "")}
+    try:
+        scenario = msgspec.convert(spec, Scenario, strict=False)
+    except msgspec.ValidationError as exc:
+        return await settings_response(runtime, channel, error=f"Rule not added: {exc}")
+    await runtime.scenarios.add(scenario, runtime.clock.now())
+    return RedirectResponse(f"/ui/{channel.phone_number_id}/settings", status_code=303)
+
+
+async def delete_rule(request: Request) -> Response:
+    runtime = signed_in(request)
+    channel = pick_channel(runtime, request.path_params["channel"])
+    await runtime.scenarios.delete(request.path_params["scenario_id"])
+    return RedirectResponse(f"/ui/{channel.phone_number_id}/settings", status_code=303)
+
+
+async def redeliver_webhook(request: Request) -> Response:
+    """The log's "Redeliver" button: queued again at once, then back to the page it was on."""
+    runtime = signed_in(request)
+    delivery_id = int(request.path_params["delivery_id"])
+    await redeliver(runtime.database, delivery_id, runtime.clock.now())
+    runtime.dispatcher.wake()
+    back = request.headers.get("referer") or "/"
+    return RedirectResponse(back, status_code=303)
