@@ -7,29 +7,27 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 import httpx
 import pytest
 
+from tests.delivery.receiver import Receiver, running_receiver
+from tests.helpers import eventually, free_port
+from tests.links.origin import Origin, running_origin
 from tests.postgres import fresh_database
+from tests.s3 import BUCKET, CREDENTIALS, moto_server
 from wabox.store.database import Database
 from wabox.store.media import insert_media
 
 API_KEY = "test-key-default-0001"
 ADMIN_TOKEN = "test-admin-token-0001"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -51,6 +49,7 @@ class Server:
         return self.env.get("WABOX_DATABASE_URL") or f"sqlite:///{self.data_dir / 'wabox.sqlite3'}"
 
     def start(self) -> None:
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.log = self.data_dir.parent / f"server-{self.port}-{time.monotonic_ns()}.log"
         command = [sys.executable, "-m", "wabox", "serve", "--port", str(self.port)]
         command += ["--data-dir", str(self.data_dir)]
@@ -58,17 +57,16 @@ class Server:
             self.process = subprocess.Popen(
                 command, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.output()}")
-            try:
-                if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"server did not start:\n{self.output()}")
+        try:
+            eventually(self._healthy, timeout=20, interval=0.05, ignoring=(httpx.TransportError,))
+        except AssertionError as exc:
+            raise RuntimeError(f"server did not start ({exc}):\n{self.output()}") from None
+
+    def _healthy(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{self.output()}")
+        return httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log else ""
@@ -127,29 +125,100 @@ RELAXED_CHANNELS = json.dumps(
 )
 
 
+SUITE_ENV = {
+    "WABOX_API_KEY": API_KEY,
+    "WABOX_ADMIN_TOKEN": ADMIN_TOKEN,
+    "WABOX_CHANNEL_DEFAULTS": RELAXED_CHANNELS,
+}
+
+
 def make_server(tmp: Path, **env: str) -> Server:
-    data_dir = tmp / "data"
-    base_env = {
-        "WABOX_API_KEY": API_KEY,
-        "WABOX_ADMIN_TOKEN": ADMIN_TOKEN,
-        "WABOX_CHANNEL_DEFAULTS": RELAXED_CHANNELS,
-    }
-    return Server(data_dir=data_dir, env={**base_env, **env})
+    """A server not started yet (``running_server`` starts and stops one)."""
+    return Server(data_dir=tmp / "data", env={**SUITE_ENV, **env})
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+Setup = Literal["sqlite", "postgresql", "s3"]
+# What each setup of a server fixture changes: the database, or where media bytes live.
+SETUPS: dict[Setup, dict[str, Any]] = {
+    "sqlite": {},
+    "postgresql": {"database": "postgresql"},
+    "s3": {"media": "s3"},  # on SQLite, the bytes in a bucket of a moto server
+}
+DATABASES: tuple[Setup, ...] = ("sqlite", "postgresql")
+
+
+@contextlib.contextmanager
+def running_server(
+    tmp: Path,
+    *,
+    database: Literal["sqlite", "postgresql"] = "sqlite",
+    media: Literal["local", "s3"] = "local",
+    clock: Literal["real", "virtual"] = "real",
+    defaults: bool = True,
+    **env: str,
 ) -> Iterator[Server]:
-    """The suite's shared server: on the embedded defaults, then on PostgreSQL."""
+    """A started ``wabox serve`` with its data dir in ``tmp/data``, stopped on exit.
+
+    ``database="postgresql"``: a fresh database, dropped afterwards. ``media="s3"``: media
+    bytes in a moto S3 server of its own. ``clock="virtual"``: time moves only with
+    ``POST /sandbox/clock/advance``. ``defaults=False``: none of the suite's fixed API key,
+    admin token and relaxed channel defaults, so wabox generates its own as on a first
+    start. ``env``: any other ``WABOX_`` setting.
+    """
     with contextlib.ExitStack() as stack:
-        env = {}
-        if request.param == "postgresql":
-            env["WABOX_DATABASE_URL"] = stack.enter_context(fresh_database())
-        instance = make_server(tmp_path_factory.mktemp("server"), **env)
-        instance.start()
+        settings = dict(SUITE_ENV) if defaults else {}
+        if clock == "virtual":
+            settings["WABOX_CLOCK"] = "virtual"
+        if database == "postgresql":
+            settings["WABOX_DATABASE_URL"] = stack.enter_context(fresh_database())
+        if media == "s3":
+            endpoint = stack.enter_context(moto_server(tmp / "moto.log"))
+            settings |= {**CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}
+            settings["WABOX_MEDIA_URL"] = f"s3://{BUCKET}/{tmp.name}"
+        instance = Server(data_dir=tmp / "data", env={**settings, **env})
         stack.callback(instance.stop)
+        instance.start()
         yield instance
+
+
+def server_fixture(
+    label: str,
+    *,
+    scope: Literal["session", "package", "module"] = "module",
+    setups: Sequence[Setup] = ("sqlite",),
+    **options: Any,
+) -> Any:
+    """A fixture of one ``running_server`` per scope and per setup (``SETUPS``; with several,
+    the tests run on each); ``options`` are ``running_server``'s. Assign it to the fixture's
+    name: ``server = server_fixture(…)``."""
+
+    @pytest.fixture(scope=scope, params=list(setups) if len(setups) > 1 else None)
+    def fixture(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[Server]:
+        setup = getattr(request, "param", setups[0])
+        with running_server(tmp_path_factory.mktemp(label), **SETUPS[setup], **options) as instance:
+            yield instance
+
+    return fixture
+
+
+# The suite's shared server: on the embedded defaults, then on PostgreSQL.
+server = server_fixture("server", scope="session", setups=DATABASES)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on loopback, fresh for each test."""
+    with running_receiver() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def origin() -> Iterator[Origin]:
+    """A media origin on loopback, shared by a module's tests (each serves its own paths)."""
+    with running_origin() as running:
+        yield running
 
 
 @dataclass

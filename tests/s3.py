@@ -5,14 +5,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port
+from tests.helpers import eventually, free_port
 
 BUCKET = "wabox-test"
 CREDENTIALS = {
@@ -32,17 +31,20 @@ def moto_server(log: Path) -> Iterator[str]:
             [executable, "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT
         )
     endpoint = f"http://127.0.0.1:{port}"
+
+    def bucket_made() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"moto_server exited:\n{log.read_text()}")
+        return httpx.put(f"{endpoint}/{BUCKET}", timeout=2).status_code == 200
+
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.put(f"{endpoint}/{BUCKET}", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"moto_server did not start:\n{log.read_text()}")
-            time.sleep(0.1)
+        eventually(
+            bucket_made,
+            timeout=30,
+            interval=0.1,
+            ignoring=(httpx.TransportError,),
+            what=f"moto_server's bucket (log: {log})",
+        )
         yield endpoint
     finally:
         process.terminate()

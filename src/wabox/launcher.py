@@ -8,10 +8,15 @@ import sys
 def main() -> None:
     try:
         from wabox.cli import main as cli
+
+        cli()
     except ImportError as exc:
+        # wabox.cli loads only typer; each command imports the rest of the server extra
+        # when it runs, so a missing library can surface here too. Our own are bugs.
+        if (exc.name or "wabox").partition(".")[0] == "wabox":
+            raise
         sys.stderr.write(
             f"wabox: the command needs the server's dependencies ({exc.name} is missing): "
             "pip install 'wabox[server]'\n"
         )
         raise SystemExit(1) from exc
-    cli()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import secrets
@@ -19,10 +18,9 @@ import pytest
 from obstore.store import LocalStore, ObjectStore, S3Store
 from PIL import Image
 
-from tests.conftest import API_KEY, ChannelInfo, Server, make_server
-from tests.helpers import assert_graph_error, message, register_template
-from tests.postgres import fresh_database
-from tests.s3 import BUCKET, CREDENTIALS, moto_server
+from tests.conftest import API_KEY, ChannelInfo, Server, running_server, server_fixture
+from tests.delivery.helpers import advance
+from tests.helpers import assert_graph_error, eventually, message, register_template, stored
 from wabox.media.types import MAX_UPLOAD_BYTES, UPLOAD_TYPES
 from wabox.media.urls import signed_query
 
@@ -47,25 +45,9 @@ def upload(
     return client.post(path, data=fields, files={"file": file})
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql", "s3"])
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    """The media tests run on the local folder (SQLite, then PostgreSQL) and on S3."""
-    with contextlib.ExitStack() as stack:
-        # Uploads come faster than 25/s here; the limit has a test of its own.
-        env = {"WABOX_MEDIA_UPLOAD_RATE": "0"}
-        tmp = tmp_path_factory.mktemp("media")
-        if request.param == "postgresql":
-            env["WABOX_DATABASE_URL"] = stack.enter_context(fresh_database())
-        if request.param == "s3":
-            endpoint = stack.enter_context(moto_server(tmp / "moto.log"))
-            env |= {**CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}
-            env["WABOX_MEDIA_URL"] = f"s3://{BUCKET}/{tmp.name}"
-        instance = make_server(tmp, **env)
-        instance.start()
-        stack.callback(instance.stop)
-        yield instance
+# The media tests run on the local folder (SQLite, then PostgreSQL) and on S3. Uploads come
+# faster than 25/s here; the limit has a test of its own.
+server = server_fixture("media", setups=("sqlite", "postgresql", "s3"), WABOX_MEDIA_UPLOAD_RATE="0")
 
 
 @pytest.fixture(scope="module")
@@ -521,56 +503,51 @@ def test_expired_media_is_refused_then_swept(server: Server, d360: httpx.Client)
 
 
 def test_media_expires_and_the_sweeper_runs_by_itself(tmp_path: Path) -> None:
-    server = make_server(tmp_path, WABOX_MEDIA_TTL="1", WABOX_SWEEP_INTERVAL="1")
-    server.start()
-    try:
-        with httpx.Client(base_url=server.base_url, headers={"D360-API-KEY": API_KEY}) as client:
-            content = jpeg(10)
-            media_id = upload(client, "/media", content).json()["id"]
-            assert client.get(f"/{media_id}").status_code == 200
-            time.sleep(1.2)
-            assert_graph_error(client.get(f"/{media_id}"), status=400, code=100, subcode=33)
-            sent = client.post("/messages", json=message("image", {"id": media_id}))
-            assert_graph_error(sent, status=400, code=100)
-            deadline = time.monotonic() + 5
-            while hashlib.sha256(content).hexdigest() in blobs(server):
-                assert time.monotonic() < deadline, "the sweeper did not remove the bytes"
-                time.sleep(0.2)
-    finally:
-        server.stop()
+    """Expiry follows the clock; the sweeper's rounds are real seconds, at the clock's time."""
+    with (
+        running_server(
+            tmp_path, clock="virtual", WABOX_MEDIA_TTL="1", WABOX_SWEEP_INTERVAL="1"
+        ) as server,
+        httpx.Client(base_url=server.base_url, headers={"D360-API-KEY": API_KEY}) as client,
+    ):
+        content = jpeg(10)
+        media_id = upload(client, "/media", content).json()["id"]
+        assert client.get(f"/{media_id}").status_code == 200
+        advance(server, 1.2)
+        assert_graph_error(client.get(f"/{media_id}"), status=400, code=100, subcode=33)
+        sent = client.post("/messages", json=message("image", {"id": media_id}))
+        assert_graph_error(sent, status=400, code=100)
+        sha = hashlib.sha256(content).hexdigest()
+        eventually(lambda: sha not in blobs(server), interval=0.2, what="the sweeper runs")
 
 
 def test_uploads_are_limited_per_channel(tmp_path: Path) -> None:
-    server = make_server(tmp_path, WABOX_MEDIA_UPLOAD_RATE="3")
-    server.start()
-    try:
-        with httpx.Client(base_url=server.base_url, headers={"D360-API-KEY": API_KEY}) as client:
-            answers = [upload(client, "/media", jpeg(n)) for n in range(6)]
-            limited = [a for a in answers if a.status_code != 200]
-            assert len(limited) >= 3
-            error = assert_graph_error(limited[0], status=400, code=4)
-            assert error["message"] == "(#4) API Too Many Calls"
-            assert "3 requests per second" in error["error_data"]["details"]
-            time.sleep(1.1)
-            assert upload(client, "/media", jpeg(9)).status_code == 200
-            with server.admin() as admin:
-                other = admin.post("/sandbox/channels", json={}).json()["api_key"]
-            other_client = httpx.Client(base_url=server.base_url, headers={"D360-API-KEY": other})
-            with other_client:
-                assert upload(other_client, "/media", jpeg(1)).status_code == 200
-    finally:
-        server.stop()
-
-
-def _wait_for_state(server: Server, wamid: str, timeout: float = 10) -> dict[str, object]:
-    deadline = time.monotonic() + timeout
-    while True:
+    with (
+        running_server(tmp_path, clock="virtual", WABOX_MEDIA_UPLOAD_RATE="3") as server,
+        httpx.Client(base_url=server.base_url, headers={"D360-API-KEY": API_KEY}) as client,
+    ):
+        answers = [upload(client, "/media", jpeg(n)) for n in range(6)]
+        limited = [a for a in answers if a.status_code != 200]
+        assert len(limited) >= 3
+        error = assert_graph_error(limited[0], status=400, code=4)
+        assert error["message"] == "(#4) API Too Many Calls"
+        assert "3 requests per second" in error["error_data"]["details"]
+        advance(server, 1)
+        assert upload(client, "/media", jpeg(9)).status_code == 200
         with server.admin() as admin:
-            found = admin.get("/sandbox/messages", params={"limit": 1000}).json()["messages"]
-        (row,) = [m for m in found if m["wamid"] == wamid]
-        if row["state"] != "accepted" or time.monotonic() > deadline:
-            return dict(row)
-        time.sleep(0.1)
+            other = admin.post("/sandbox/channels", json={}).json()["api_key"]
+        other_client = httpx.Client(base_url=server.base_url, headers={"D360-API-KEY": other})
+        with other_client:
+            assert upload(other_client, "/media", jpeg(1)).status_code == 200
+
+
+def _wait_for_state(server: Server, wamid: str) -> dict[str, object]:
+    def left_accepted() -> dict[str, object]:
+        row = stored(server, wamid)
+        assert row["state"] != "accepted", row
+        return row
+
+    return eventually(left_accepted, interval=0.1)
 
 
 @pytest.mark.parametrize(

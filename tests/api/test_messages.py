@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import ChannelInfo, Server
-from tests.helpers import assert_graph_error, message, register_template
+from tests.helpers import assert_graph_error, message, register_template, stored
 
 MEDIA_ID = "4242424242424242"
 
@@ -23,13 +23,6 @@ def media_id(server: Server, default_channel: ChannelInfo) -> str:
 
 def send(client: httpx.Client, body: Any) -> httpx.Response:
     return client.post("/messages", json=body)
-
-
-def stored(server: Server, wamid: str) -> dict[str, Any]:
-    with server.admin() as admin:
-        found = admin.get("/sandbox/messages", params={"limit": 1000}).json()["messages"]
-    (row,) = [m for m in found if m["wamid"] == wamid]
-    return dict(row)
 
 
 def assert_accepted(response: httpx.Response, to: str, wa_id: str) -> str:

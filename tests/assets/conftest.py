@@ -6,13 +6,13 @@ import contextlib
 import shutil
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import uvicorn
 
+from tests.helpers import eventually
 from wabox.assets.server import AssetApp, CachePolicy
 from wabox.samples import sample_path
 
@@ -31,11 +31,13 @@ def running_assets(directory: Path, cache: CachePolicy) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the asset server did not start")
-        time.sleep(0.01)
+
+    def started() -> bool:
+        if not thread.is_alive():
+            raise RuntimeError("the asset server stopped before it started")
+        return bool(server.started)
+
+    eventually(started, interval=0.01, what="the asset server starts")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

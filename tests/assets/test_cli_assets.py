@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +14,11 @@ import httpx
 import pytest
 
 from tests.assets.conftest import running_assets
-from tests.conftest import free_port
-from wabox.assets.server import DEFAULT_POLICY
+from tests.helpers import eventually, free_port
+from wabox.assets.check import CONNECT_TIMEOUT, TOTAL_TIMEOUT
+from wabox.assets.server import DEFAULT_HOST, DEFAULT_POLICY, DEFAULT_PORT
+from wabox.cli import assets as command
+from wabox.config import Config
 
 # The main CLI, as a user runs it: ``wabox assets …``.
 COMMAND = [sys.executable, "-m", "wabox", "assets"]
@@ -125,14 +127,18 @@ def test_serve_needs_a_folder(samples_dir: Path) -> None:
     assert "is a file" in result.stderr
 
 
+def test_the_help_shows_the_tools_own_defaults() -> None:
+    """The command repeats the defaults for --help without importing the tools."""
+    assert (command.HOST, command.PORT) == (DEFAULT_HOST, DEFAULT_PORT)
+    assert DEFAULT_POLICY.header == f"max-age={command.MAX_AGE}"
+    config = Config()  # the timeouts' defaults are the server's, as check's are
+    assert (config.link_timeout, config.link_connect_timeout) == (TOTAL_TIMEOUT, CONNECT_TIMEOUT)
+
+
 def _get_when_up(url: str, process: subprocess.Popen[str]) -> httpx.Response:
-    deadline = time.monotonic() + 20
-    while True:
+    def answer() -> httpx.Response:
         if process.poll() is not None:
             raise RuntimeError(f"serve exited early with {process.returncode}")
-        try:
-            return httpx.get(url, timeout=2)
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+        return httpx.get(url, timeout=2)
+
+    return eventually(answer, timeout=20, interval=0.05, ignoring=(httpx.TransportError,))

@@ -8,7 +8,6 @@ received by a real loopback receiver.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +16,9 @@ from typing import Any
 import pytest
 
 from tests.compat.tap import Tap, running_tap
-from tests.conftest import Server, make_server
-from tests.delivery.receiver import Receiver, running_receiver
-from tests.links.origin import Origin, running_origin
+from tests.conftest import Server, server_fixture
+from tests.delivery.receiver import Received, Receiver
+from tests.helpers import eventually, stored
 from wabox.samples import sample_path
 
 APP_SECRET = "compat-app-secret-0123456789"
@@ -36,26 +35,7 @@ class Channel:
     api_key: str
 
 
-@pytest.fixture(scope="module")
-def compat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    instance = make_server(tmp_path_factory.mktemp("compat"), WABOX_LINK_ALLOW="127.0.0.1")
-    instance.start()
-    try:
-        yield instance
-    finally:
-        instance.stop()
-
-
-@pytest.fixture(scope="module")
-def origin() -> Iterator[Origin]:
-    with running_origin() as running:
-        yield running
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with running_receiver() as running:
-        yield running
+compat_server = server_fixture("compat", WABOX_LINK_ALLOW="127.0.0.1")
 
 
 @pytest.fixture
@@ -81,25 +61,15 @@ def new_channel(server: Server, **settings: Any) -> Channel:
     )
 
 
-def stored(server: Server, wamid: str) -> dict[str, Any]:
-    with server.admin() as admin:
-        response = admin.get("/sandbox/messages", params={"limit": 1000})
-    assert response.status_code == 200, response.text
-    found = [m for m in response.json()["messages"] if m["wamid"] == wamid]
-    assert len(found) == 1, f"wabox stored no message {wamid}"
-    return dict(found[0])
-
-
-def wait_for_state(
-    server: Server, wamid: str, states: tuple[str, ...], timeout: float = 15
-) -> dict[str, Any]:
+def wait_for_state(server: Server, wamid: str, states: tuple[str, ...]) -> dict[str, Any]:
     """The stored message once its state is one of ``states`` (or ``failed``)."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def settled() -> dict[str, Any]:
         row = stored(server, wamid)
-        if row["state"] in (*states, "failed") or time.monotonic() > deadline:
-            return row
-        time.sleep(0.05)
+        assert row["state"] in (*states, "failed"), row
+        return row
+
+    return eventually(settled, timeout=15)
 
 
 def inbound_text(server: Server, channel: Channel, text: str, name: str = "Sheena") -> str:
@@ -111,13 +81,6 @@ def inbound_text(server: Server, channel: Channel, text: str, name: str = "Sheen
     return str(response.json()["id"])
 
 
-def wait_for_inbound_webhook(receiver: Receiver, wamid: str, timeout: float = 10) -> Any:
+def wait_for_inbound_webhook(receiver: Receiver, wamid: str) -> Received:
     """The ``messages`` webhook wabox POSTed for an inbound message (its raw record)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for received in list(receiver.received):
-            value = received.json["entry"][0]["changes"][0]["value"]
-            if value.get("messages", [{}])[0].get("id") == wamid:
-                return received
-        time.sleep(0.02)
-    raise AssertionError(f"no inbound webhook for {wamid}")
+    return eventually(lambda: receiver.inbound(wamid), what=f"the webhook of {wamid}")

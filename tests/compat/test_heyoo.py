@@ -25,13 +25,13 @@ from tests.compat.conftest import (
     IMAGE_BYTES,
     Channel,
     inbound_text,
-    stored,
     wait_for_inbound_webhook,
     wait_for_state,
 )
 from tests.compat.tap import Exchange, Tap
 from tests.conftest import Server
 from tests.delivery.receiver import Receiver
+from tests.helpers import stored
 from tests.links.origin import Origin
 
 # heyoo's upload_media opens the file (``open(os.path.realpath(media), "rb")``) and never

@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,13 +32,13 @@ from tests.compat.conftest import (
     Channel,
     inbound_text,
     new_channel,
-    stored,
     wait_for_inbound_webhook,
     wait_for_state,
 )
 from tests.compat.tap import Exchange, Tap
 from tests.conftest import Server
 from tests.delivery.receiver import Receiver
+from tests.helpers import eventually, free_port, stored
 from tests.links.origin import Origin
 
 VERSION = "v23.0"
@@ -374,12 +372,6 @@ def test_pywa_downloads_an_inbound_image_from_its_webhook(
 # --- pywa's own webhook server as wabox's receiver ----------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def running_pywa_server(wa: WhatsApp, port: int) -> Iterator[None]:
     import uvicorn
@@ -390,10 +382,7 @@ def running_pywa_server(wa: WhatsApp, port: int) -> Iterator[None]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "pywa's webhook server did not start"
-        time.sleep(0.02)
+    eventually(lambda: server.started, what="pywa's webhook server starts")
     try:
         yield
     finally:
@@ -452,13 +441,14 @@ def test_pywa_webhook_server_verifies_and_receives_wabox_webhooks(
         wa = pywa_client(tap, channel)
         sent = wa.send_message(to=CUSTOMER, text="through pywa's server")
         inbound_id = inbound_text(compat_server, channel, "and back")
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
+
+        def handled() -> tuple[list[MessageStatus], list[Message]]:
             statuses = [u for u in updates if isinstance(u, MessageStatus) and u.id == sent.id]
             messages = [u for u in updates if isinstance(u, Message) and u.id == inbound_id]
-            if len(statuses) >= 3 and messages:
-                break
-            time.sleep(0.05)
+            assert len(statuses) >= 3 and messages, (updates, raw)
+            return statuses, messages
+
+        statuses, messages = eventually(handled, timeout=15)
         wa.api._session.close()
     assert sorted(s.status for s in statuses) == sorted(
         [MessageStatusType.SENT, MessageStatusType.DELIVERED, MessageStatusType.READ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -10,8 +9,9 @@ from pywa import WhatsApp
 from pywa.types import Message, MessageType
 
 from tests.conftest import Server
-from tests.delivery.helpers import advance, new_channel, now, send, stored, webhook
+from tests.delivery.helpers import advance, new_channel, now, send, webhook
 from tests.delivery.receiver import Receiver
+from tests.helpers import eventually, stored
 
 
 def inbound(server: Server, **body: Any) -> Any:
@@ -26,15 +26,9 @@ def conversations(server: Server, channel: str) -> list[dict[str, Any]]:
         )
 
 
-def wait_for_message(receiver: Receiver, wamid: str, timeout: float = 10) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for received in list(receiver.received):
-            value = received.json["entry"][0]["changes"][0]["value"]
-            if value.get("messages", [{}])[0].get("id") == wamid:
-                return dict(received.json)
-        time.sleep(0.02)
-    raise AssertionError(f"no inbound webhook for {wamid}")
+def wait_for_message(receiver: Receiver, wamid: str) -> dict[str, Any]:
+    """The body of the ``messages`` webhook wabox POSTed for an inbound message."""
+    return dict(eventually(lambda: receiver.inbound(wamid), what=f"the webhook of {wamid}").json)
 
 
 def test_an_inbound_text_reaches_the_webhook_as_meta_sends_it(

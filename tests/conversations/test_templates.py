@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from tests.conftest import Server
-from tests.delivery.helpers import advance, client, new_channel, stored, wait_until
-from tests.helpers import assert_graph_error, message
+from tests.delivery.helpers import advance, client, new_channel
+from tests.helpers import assert_graph_error, eventually, message, stored
 from tests.links.origin import Origin
 from wabox.samples import sample_path
 
@@ -347,8 +347,7 @@ def test_header_media_by_id_and_by_link(server: Server, origin: Origin) -> None:
         rows = {key: stored(server, wamid) for key, wamid in sent.items()}
         return rows if all(r["state"] not in ("accepted",) for r in rows.values()) else None
 
-    rows = wait_until(settled)
-    assert rows, "the template messages never left accepted"
+    rows = eventually(settled, what="the template messages leave accepted")
     assert rows["id"]["state"] in ("sent", "delivered", "read")
     assert rows["id"]["rendered"]["header"]["type"] == "document"
     assert rows["link"]["state"] in ("sent", "delivered", "read")

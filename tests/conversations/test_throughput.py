@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Server, make_server
+from tests.conftest import Server, running_server
 from tests.delivery.helpers import advance, client, new_channel
 from tests.helpers import assert_graph_error, message
 from wabox.samples import sample_path
@@ -101,14 +102,10 @@ def test_the_buckets_agree(backend: str) -> None:
 @contextlib.contextmanager
 def shared_servers(tmp: Path, count: int) -> Iterator[list[Server]]:
     with contextlib.ExitStack() as stack:
-        servers = []
-        for n in range(count):
-            (tmp / f"s{n}").mkdir()
-            instance = make_server(tmp / f"s{n}", WABOX_REDIS_URL=REDIS_URL)
-            instance.start()
-            stack.callback(instance.stop)
-            servers.append(instance)
-        yield servers
+        yield [
+            stack.enter_context(running_server(tmp / f"s{n}", WABOX_REDIS_URL=REDIS_URL))
+            for n in range(count)
+        ]
 
 
 def test_two_processes_share_the_buckets_through_redis(tmp_path: Path) -> None:
@@ -123,13 +120,21 @@ def test_two_processes_share_the_buckets_through_redis(tmp_path: Path) -> None:
                 created = admin.post("/sandbox/channels", json=channel)
             assert created.status_code == 201, created.text
             keys.append(created.json()["api_key"])
-        answers = []
-        for n in range(46):
+        # The pair bucket refills one cell every 6 s of real time, so a slow machine may
+        # earn a send or two during the burst: count them instead of assuming none.
+        accepted, started = 0, time.monotonic()
+        for n in range(90):
             instance, key = (one, keys[0]) if n % 2 else (two, keys[1])
             with httpx.Client(base_url=instance.base_url, headers={"D360-API-KEY": key}) as c:
-                answers.append(text(c, "16505558000").status_code)
-    assert answers[:45] == [200] * 45
-    assert answers[45] == 400  # the 46th, wherever it lands, finds the shared bucket empty
+                status = text(c, "16505558000").status_code
+            if status != 200:
+                assert status == 400
+                break
+            accepted += 1
+        elapsed = time.monotonic() - started
+    # One bucket per process would take 45 each (90); the shared one takes 45, plus a cell
+    # for each 6 s the burst lasted.
+    assert 45 <= accepted <= 45 + int(elapsed // 6) + 1, (accepted, elapsed)
 
 
 def test_the_upload_limit_shares_the_buckets_and_the_clock(server: Server) -> None:

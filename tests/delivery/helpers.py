@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
@@ -51,27 +50,11 @@ def now(server: Server) -> float:
         return float(admin.get("/sandbox/clock").json()["now"])
 
 
-def stored(server: Server, wamid: str) -> dict[str, Any]:
-    with server.admin() as admin:
-        found = admin.get("/sandbox/messages", params={"limit": 1000}).json()["messages"]
-    (row,) = [m for m in found if m["wamid"] == wamid]
-    return dict(row)
-
-
 def deliveries(server: Server, **params: str) -> list[dict[str, Any]]:
     with server.admin() as admin:
         response = admin.get("/sandbox/webhooks", params={"limit": 1000, **params})
     assert response.status_code == 200, response.text
     return list(response.json()["deliveries"])
-
-
-def wait_until(check: Any, timeout: float = 10) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.02)
 
 
 def parse_with_pywa(body: dict[str, Any]) -> MessageStatus:

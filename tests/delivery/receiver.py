@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.helpers import eventually
+
 
 @dataclass
 class Received:
@@ -96,13 +98,25 @@ class Receiver:
         with self._lock:
             return [r for r in self.received if r.is_status and r.status["id"] == wamid]
 
+    def inbound(self, wamid: str) -> Received | None:
+        """The ``messages`` webhook of one inbound message, once it has come."""
+        with self._lock:
+            received = list(self.received)
+        for record in received:
+            value = record.json["entry"][0]["changes"][0]["value"]
+            if value.get("messages", [{}])[0].get("id") == wamid:
+                return record
+        return None
+
     def wait_for(self, wamid: str, count: int, timeout: float = 10) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while True:
+        """The status webhooks of one message, once at least ``count`` have come."""
+
+        def arrived() -> list[Received]:
             found = self.for_message(wamid)
-            if len(found) >= count or time.monotonic() > deadline:
-                return found
-            time.sleep(0.02)
+            assert len(found) >= count, [r.status["status"] for r in found]
+            return found
+
+        return eventually(arrived, timeout=timeout, what=f"{count} status webhooks of {wamid}")
 
     def close(self) -> None:
         self._server.shutdown()

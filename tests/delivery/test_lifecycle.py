@@ -24,12 +24,10 @@ from tests.delivery.helpers import (
     now,
     parse_with_pywa,
     send,
-    stored,
-    wait_until,
     webhook,
 )
 from tests.delivery.receiver import Receiver
-from tests.helpers import message
+from tests.helpers import eventually, message, stored
 from wabox.schema.webhooks import Envelope
 
 # --- the happy path -------------------------------------------------------------------------
@@ -132,7 +130,7 @@ def test_timing_is_per_channel_and_read_can_be_left_to_the_sandbox(
     with server.admin() as admin:
         assert admin.post(f"/sandbox/messages/{wamid}/read").status_code == 200
         again = admin.post(f"/sandbox/messages/{wamid}/read")
-    assert wait_until(lambda: receiver.statuses(wamid) == ["sent", "delivered", "read"])
+    assert eventually(lambda: receiver.statuses(wamid) == ["sent", "delivered", "read"])
     assert again.status_code == 400  # already read
     assert again.json()["error"]["error_subcode"] == 33
 
@@ -141,7 +139,7 @@ def test_no_webhook_configured_means_no_deliveries(server: Server) -> None:
     channel = new_channel(server)
     wamid = send(server, channel)
     advance(server, 2)
-    assert wait_until(lambda: stored(server, wamid)["state"] == "read")
+    assert eventually(lambda: stored(server, wamid)["state"] == "read")
     assert deliveries(server, message_id=wamid) == []
 
 

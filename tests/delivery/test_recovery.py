@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
-from tests.conftest import Server, make_server
-from tests.delivery.helpers import advance, new_channel, stored, wait_until
-from tests.helpers import message
+from tests.conftest import running_server
+from tests.delivery.helpers import advance, new_channel
+from tests.helpers import eventually, message, stored
 from tests.links.origin import running_origin
 
 
@@ -23,16 +23,14 @@ def jpeg() -> bytes:
 def test_a_link_fetch_cut_by_a_crash_is_fetched_again(tmp_path: Path) -> None:
     with running_origin() as origin:
         link = origin.serve("/slow.jpg", jpeg(), headers={"Content-Type": "image/jpeg"}, delay=5)
-        server: Server = make_server(tmp_path, WABOX_CLOCK="virtual", WABOX_LINK_ALLOW="127.0.0.1")
-        server.start()
-        try:
+        with running_server(tmp_path, clock="virtual", WABOX_LINK_ALLOW="127.0.0.1") as server:
             channel = new_channel(server)
             with httpx.Client(
                 base_url=server.base_url, headers={"D360-API-KEY": channel["api_key"]}
             ) as client:
                 response = client.post("/messages", json=message("image", {"link": link}))
             wamid = response.json()["messages"][0]["id"]
-            assert wait_until(lambda: origin.count("/slow.jpg") == 1)
+            assert eventually(lambda: origin.count("/slow.jpg") == 1)
             server.kill()  # mid-fetch
             origin.assets["/slow.jpg"].delay = 0
             server.start()
@@ -40,10 +38,8 @@ def test_a_link_fetch_cut_by_a_crash_is_fetched_again(tmp_path: Path) -> None:
             advance(server, 30)
             assert stored(server, wamid)["state"] == "accepted"  # its lease still runs
             advance(server, 31)
-            assert wait_until(lambda: stored(server, wamid)["state"] == "sent")
+            assert eventually(lambda: stored(server, wamid)["state"] == "sent")
             row = stored(server, wamid)
             assert [e["status"] for e in row["events"]] == ["accepted", "sent"]
             assert [m["outcome"] for m in row["media"]] == ["fetched"]
             assert origin.count("/slow.jpg") == 2
-        finally:
-            server.stop()

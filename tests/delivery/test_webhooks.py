@@ -3,36 +3,23 @@
 from __future__ import annotations
 
 import itertools
-import socket
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.conftest import Server, make_server
-from tests.delivery.helpers import (
-    advance,
-    deliveries,
-    new_channel,
-    send,
-    wait_until,
-    webhook,
-)
+from tests.conftest import Server, running_server
+from tests.delivery.helpers import advance, deliveries, new_channel, send, webhook
 from tests.delivery.receiver import Receiver, running_receiver
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.helpers import eventually, free_port, stored
 
 
 def test_a_500_is_retried_within_a_second(server: Server, receiver: Receiver) -> None:
     channel = new_channel(server, webhook=webhook(receiver))
     receiver.answers.extend([500])
     wamid = send(server, channel)
-    (log,) = wait_until(lambda: [d for d in deliveries(server, message_id=wamid) if d["attempts"]])
+    (log,) = eventually(lambda: [d for d in deliveries(server, message_id=wamid) if d["attempts"]])
     assert log["state"] == "pending"
     assert log["attempts"][0]["http_status"] == 500
     assert log["last_error"] == "HTTP 500"
@@ -41,7 +28,7 @@ def test_a_500_is_retried_within_a_second(server: Server, receiver: Receiver) ->
     assert receiver.statuses(wamid) == []
     advance(server, 1)
     assert receiver.wait_for(wamid, 1)[0].status["status"] == "sent"
-    (done,) = wait_until(
+    (done,) = eventually(
         lambda: [
             d
             for d in deliveries(server, message_id=wamid)
@@ -58,7 +45,7 @@ def test_backoff_grows_and_a_webhook_dies_after_retry_for(server: Server) -> Non
     gaps: list[float] = []
 
     def sent_webhook() -> dict[str, Any]:
-        found = wait_until(lambda: deliveries(server, message_id=wamid, event="sent"))
+        found = eventually(lambda: deliveries(server, message_id=wamid, event="sent"))
         return dict(found[0])
 
     for _ in range(40):
@@ -70,7 +57,7 @@ def test_backoff_grows_and_a_webhook_dies_after_retry_for(server: Server) -> Non
             gap = first["next_attempt_at"] - first["attempts"][-1]["at"]
             gaps.append(gap)
             advance(server, gap + 0.01)
-        wait_until(lambda: len(sent_webhook()["attempts"]) > tried, 5)  # noqa: B023
+        eventually(lambda: len(sent_webhook()["attempts"]) > tried, timeout=5)  # noqa: B023
     sent = sent_webhook()
     assert sent["state"] == "dead"
     assert "ClientConnectorError" in sent["last_error"]
@@ -84,11 +71,23 @@ def test_a_later_status_waits_for_the_earlier_one(server: Server, receiver: Rece
     channel = new_channel(server, webhook=webhook(receiver))
     receiver.answers.extend([503, 503, 503])
     wamid = send(server, channel)
+    eventually(lambda: [d for d in deliveries(server, message_id=wamid) if d["attempts"]])
     advance(server, 0.2)  # delivered is due, sent is still being retried
-    time.sleep(0.3)
+    assert eventually(lambda: stored(server, wamid)["state"] == "delivered")
+    with running_receiver() as other:
+        # A webhook enqueued after ``delivered`` reaches another receiver: the dispatcher has
+        # claimed since ``delivered`` was due, and passed it over.
+        probe = send(server, new_channel(server, webhook=webhook(other)))
+        other.wait_for(probe, 1)
     assert receiver.statuses(wamid) == []
-    for _ in range(6):
-        advance(server, 5)
+    (held,) = deliveries(server, message_id=wamid, event="delivered")
+    assert (held["state"], held["attempts"]) == ("pending", [])
+
+    def retried_until_through() -> bool:
+        advance(server, 5)  # each retry waits for the clock (within 1 s, then 1–2 s, 2–4 s)
+        return len(receiver.for_message(wamid)) >= 3
+
+    eventually(retried_until_through)
     found = receiver.wait_for(wamid, 3)
     assert [r.status["status"] for r in found] == ["sent", "delivered", "read"]
     attempts = {d["event"]: len(d["attempts"]) for d in deliveries(server, message_id=wamid)}
@@ -124,32 +123,28 @@ def test_a_slow_receiver_does_not_hold_up_another_channel(server: Server) -> Non
 
 def test_no_webhook_is_lost_across_a_crash_mid_retry(tmp_path: Path) -> None:
     port = free_port()
-    instance = make_server(tmp_path, WABOX_CLOCK="virtual")
-    instance.start()
-    try:
+    with running_server(tmp_path, clock="virtual") as instance:
         channel = new_channel(instance, webhook={"url": f"http://127.0.0.1:{port}/webhook"})
         wamids = [send(instance, channel, to=f"165055512{n:02d}") for n in range(20)]
         advance(instance, 2)  # every message is read; no webhook got through
-        wait_until(
-            lambda: len([d for d in deliveries(instance) if d["attempts"]]) >= 20, timeout=10
-        )
+        eventually(lambda: len([d for d in deliveries(instance) if d["attempts"]]) >= 20)
         instance.kill()
         with running_receiver(port) as receiver:
             instance.start()
-            for _ in range(5):
-                advance(instance, 2)
+
+            def all_through() -> bool:
+                advance(instance, 2)  # past the leases of the crash and the retries' backoff
+                return all(len(receiver.for_message(wamid)) >= 3 for wamid in wamids)
+
+            eventually(all_through, interval=0.1)
             for wamid in wamids:
                 statuses = [r.status["status"] for r in receiver.wait_for(wamid, 3)]
                 assert statuses == ["sent", "delivered", "read"], (wamid, statuses)
-            assert wait_until(lambda: {d["state"] for d in deliveries(instance)} == {"delivered"})
-    finally:
-        instance.stop()
+            assert eventually(lambda: {d["state"] for d in deliveries(instance)} == {"delivered"})
 
 
 def test_the_virtual_clock_survives_a_restart(tmp_path: Path) -> None:
-    instance = make_server(tmp_path, WABOX_CLOCK="virtual")
-    instance.start()
-    try:
+    with running_server(tmp_path, clock="virtual") as instance:
         moved = advance(instance, 86400 * 3)
         instance.stop()
         instance.start()
@@ -157,19 +152,12 @@ def test_the_virtual_clock_survives_a_restart(tmp_path: Path) -> None:
             clock = admin.get("/sandbox/clock").json()
         assert clock["mode"] == "virtual"
         assert clock["now"] == moved
-    finally:
-        instance.stop()
 
 
 def test_the_real_clock_cannot_be_moved(tmp_path: Path) -> None:
-    instance = make_server(tmp_path)
-    instance.start()
-    try:
-        with instance.admin() as admin:
-            response = admin.post("/sandbox/clock/advance", json={"seconds": 1})
-            assert admin.get("/sandbox/clock").json()["mode"] == "real"
+    with running_server(tmp_path) as instance, instance.admin() as admin:
+        response = admin.post("/sandbox/clock/advance", json={"seconds": 1})
+        assert admin.get("/sandbox/clock").json()["mode"] == "real"
         assert response.status_code == 400
         assert "WABOX_CLOCK=virtual" in response.json()["error"]["message"]
         assert httpx.get(f"{instance.base_url}/health").status_code == 200
-    finally:
-        instance.stop()

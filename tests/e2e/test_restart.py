@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.conftest import API_KEY, Server, make_server
+from tests.conftest import API_KEY, Server, running_server
 from tests.helpers import message
-from tests.postgres import fresh_database
 
 
 def _send_many(server: Server, count: int) -> list[str]:
@@ -43,37 +40,19 @@ def _crash_and_restart(server: Server) -> None:
 
 
 def test_sigkill_loses_no_accepted_message_sqlite(tmp_path: Path) -> None:
-    server = make_server(tmp_path)
-    server.start()
-    try:
+    with running_server(tmp_path) as server:
         _crash_and_restart(server)
-    finally:
-        server.stop()
 
 
-@pytest.fixture
-def postgres_database() -> Iterator[str]:
-    with fresh_database() as url:
-        yield url
-
-
-def test_sigkill_loses_no_accepted_message_postgresql(
-    tmp_path: Path, postgres_database: str
-) -> None:
-    server = make_server(tmp_path, WABOX_DATABASE_URL=postgres_database)
-    server.start()
-    try:
+def test_sigkill_loses_no_accepted_message_postgresql(tmp_path: Path) -> None:
+    with running_server(tmp_path, database="postgresql") as server:
         _crash_and_restart(server)
         assert "postgresql" in server.output()
-    finally:
-        server.stop()
 
 
 def test_generated_key_and_token_survive_restarts(tmp_path: Path) -> None:
-    server = make_server(tmp_path)
-    server.env = {}  # nothing fixed: both are generated on the first start
-    server.start()
-    try:
+    # nothing fixed: both are generated on the first start
+    with running_server(tmp_path, defaults=False) as server:
         first = server.output()
         token = _banner_value(first, "Admin token")
         key = _banner_value(first, "API key")
@@ -103,8 +82,6 @@ def test_generated_key_and_token_survive_restarts(tmp_path: Path) -> None:
             headers={"D360-API-KEY": key},
         )
         assert old.status_code == 401
-    finally:
-        server.stop()
 
 
 def _banner_value(output: str, label: str) -> str:
@@ -115,12 +92,8 @@ def _banner_value(output: str, label: str) -> str:
 
 
 def test_banner_shows_both_dialects(tmp_path: Path) -> None:
-    server = make_server(tmp_path)
-    server.start()
-    try:
+    with running_server(tmp_path) as server:
         output = server.output()
-    finally:
-        server.stop()
     pnid = _banner_value(output, "phone_number_id")
     assert f"{server.base_url}/v21.0/{pnid}/messages" in output
     assert f"{server.base_url}/messages" in output

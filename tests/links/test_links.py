@@ -6,12 +6,10 @@ run servers without that exception.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import itertools
 import secrets
 import socket
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,10 +19,10 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.conftest import API_KEY, Server, make_server
-from tests.helpers import message, register_template
+from tests.conftest import API_KEY, DATABASES, Server, running_server, server_fixture
+from tests.delivery.helpers import advance
+from tests.helpers import eventually, message, register_template, stored
 from tests.links.origin import Origin, running_origin, unanswered_port
-from tests.postgres import fresh_database
 
 LM = "Tue, 22 Feb 2025 22:22:22 GMT"
 LM2 = "Wed, 23 Feb 2025 08:00:00 GMT"
@@ -41,28 +39,15 @@ def jpeg(seed: int = 0) -> bytes:
 JPEG = {"Content-Type": "image/jpeg"}
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    with contextlib.ExitStack() as stack:
-        env = {
-            "WABOX_LINK_ALLOW": "127.0.0.1",
-            "WABOX_LINK_TIMEOUT": str(TOTAL_TIMEOUT),
-            "WABOX_LINK_CONNECT_TIMEOUT": "1",
-        }
-        if request.param == "postgresql":
-            env["WABOX_DATABASE_URL"] = stack.enter_context(fresh_database())
-        instance = make_server(tmp_path_factory.mktemp("links"), **env)
-        instance.start()
-        stack.callback(instance.stop)
-        yield instance
-
-
-@pytest.fixture(scope="module")
-def origin() -> Iterator[Origin]:
-    with running_origin() as running:
-        yield running
+# On the virtual clock: cache freshness is the clock's, so expiring a copy is an advance.
+server = server_fixture(
+    "links",
+    setups=DATABASES,
+    clock="virtual",
+    WABOX_LINK_ALLOW="127.0.0.1",
+    WABOX_LINK_TIMEOUT=str(TOTAL_TIMEOUT),
+    WABOX_LINK_CONNECT_TIMEOUT="1",
+)
 
 
 @pytest.fixture
@@ -81,17 +66,15 @@ def send(client: httpx.Client, kind: str, link: str, **extra: Any) -> str:
     return str(response.json()["messages"][0]["id"])
 
 
-def settled(server: Server, wamid: str, timeout: float = 15) -> dict[str, Any]:
+def settled(server: Server, wamid: str) -> dict[str, Any]:
     """The stored message once its media outcome is recorded (the last thing written)."""
-    deadline = time.monotonic() + timeout
-    with server.admin() as admin:
-        while True:
-            found = admin.get("/sandbox/messages", params={"limit": 1000}).json()["messages"]
-            (row,) = [m for m in found if m["wamid"] == wamid]
-            if row.get("media") or time.monotonic() > deadline:
-                assert row.get("media"), f"no media outcome for {wamid}: {row}"
-                return dict(row)
-            time.sleep(0.05)
+
+    def recorded() -> dict[str, Any]:
+        row = stored(server, wamid)
+        assert row.get("media"), f"no media outcome for {wamid}: {row}"
+        return row
+
+    return eventually(recorded, timeout=15, interval=0.05)
 
 
 def outcome(server: Server, wamid: str) -> dict[str, Any]:
@@ -146,7 +129,7 @@ def test_max_age_reuses_the_copy_then_fetches_again(
     assert second["media_id"] == first["media_id"]
     assert "origin_status" not in second
     assert origin.count(p) == 1
-    time.sleep(1.2)
+    advance(server, 1.2)
     later = outcome(server, send(d360, "image", link))
     assert later["outcome"] == "fetched"
     assert origin.count(p) == 2
@@ -248,7 +231,7 @@ def test_the_sweeper_drops_cache_entries_that_cannot_be_used(
     media_id = outcome(server, send(d360, "image", kept))["media_id"]
     short = origin.serve(path(), jpeg(16), headers={**JPEG, "Cache-Control": "max-age=1"})
     outcome(server, send(d360, "image", short))
-    time.sleep(1.1)
+    advance(server, 1.1)
     with server.admin() as admin:
         assert admin.post(f"/sandbox/media/{media_id}/expire").status_code == 200
         swept = admin.post("/sandbox/media/sweep").json()
@@ -512,13 +495,8 @@ def test_metrics_count_hits_misses_revalidations_and_failures(
 # --- the SSRF guard, on servers without the allow-list -------------------------------------
 
 
-@pytest.fixture(scope="module")
-def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Default settings, except that 127.0.0.2 is allowed (to stand for a public host)."""
-    instance = make_server(tmp_path_factory.mktemp("guarded"), WABOX_LINK_ALLOW="127.0.0.2")
-    instance.start()
-    yield instance
-    instance.stop()
+# Default settings, except that 127.0.0.2 is allowed (to stand for a public host).
+guarded = server_fixture("guarded", WABOX_LINK_ALLOW="127.0.0.2")
 
 
 @pytest.mark.parametrize(
@@ -566,14 +544,10 @@ def test_a_redirect_to_a_private_address_is_refused(guarded: Server, origin: Ori
 
 
 def test_without_the_allow_list_loopback_is_refused(tmp_path: Path, origin: Origin) -> None:
-    instance = make_server(tmp_path)
-    instance.start()
-    try:
+    with running_server(tmp_path) as instance:
         p = path()
         origin.serve(p, jpeg(), headers=JPEG)
         with httpx.Client(base_url=instance.base_url, headers={"D360-API-KEY": API_KEY}) as client:
             _, details = failure(instance, send(client, "image", origin.url(p)))
         assert "127.0.0.1 is a loopback address" in details["details"]
         assert origin.count(p) == 0
-    finally:
-        instance.stop()

@@ -253,6 +253,7 @@ DOCS: dict[Endpoint, Doc] = {
             _CHANNEL,
             ("to", "Only messages to this number"),
             ("type", "Only this message type"),
+            ("wamid", "Only this message"),
             _limit(50),
         ),
     ),

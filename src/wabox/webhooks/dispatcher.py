@@ -44,7 +44,8 @@ FULL_LOOK_EVERY = 10.0  # seconds between looks for due webhooks of any channel
 
 def backoff(attempts: int) -> float:
     """Seconds before retry number ``attempts`` (1 = the first retry)."""
-    return min(2.0 ** (attempts - 1), MAX_BACKOFF) * random.uniform(0.5, 1.0)
+    step = MAX_BACKOFF if attempts > 13 else min(2.0 ** (attempts - 1), MAX_BACKOFF)
+    return step * random.uniform(0.5, 1.0)
 
 
 class Dispatcher:

@@ -1,48 +1,50 @@
-"""``wabox assets``: host your own media links (``serve``); see one as wabox does (``check``)."""
+"""``wabox assets``: host your own media links (``serve``); see one as wabox does (``check``).
+
+The tools (``wabox.assets``: uvicorn, the link fetcher, the media rules) are imported when a
+command runs. Their defaults are repeated here for ``--help``; a test holds them equal.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import msgspec
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from wabox.assets.check import CONNECT_TIMEOUT, TOTAL_TIMEOUT, CheckResult, check
-from wabox.assets.server import (
-    DEFAULT_HOST,
-    DEFAULT_POLICY,
-    DEFAULT_PORT,
-    NO_CACHE,
-    NO_STORE,
-    CachePolicy,
-    serve,
-)
+from wabox.cli.output import out
+from wabox.config import Config
 
-assets_app = typer.Typer(
+if TYPE_CHECKING:
+    from wabox.assets.check import CheckResult
+
+app = typer.Typer(
     help="Host media links for wabox or Meta, and check how a link would be fetched.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
-console = Console()
+# wabox.assets.server's DEFAULT_HOST, DEFAULT_PORT and DEFAULT_POLICY's max-age.
+HOST = "127.0.0.1"
+PORT = 8361
+MAX_AGE = 3600
+# The server's own link timeouts (WABOX_LINK_TIMEOUT, WABOX_LINK_CONNECT_TIMEOUT).
+_SERVER = Config()
 _HEADER_NAMES = {"etag": "ETag", "cache-control": "Cache-Control", "last-modified": "Last-Modified"}
 
 
-@assets_app.command("serve")
-def serve_command(
+@app.command("serve")
+def serve_assets(
     directory: Annotated[
         Path,
         typer.Argument(
             exists=True, file_okay=False, dir_okay=True, resolve_path=True, help="Folder to serve."
         ),
     ],
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = DEFAULT_HOST,
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = DEFAULT_PORT,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = HOST,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = PORT,
     max_age: Annotated[
         int | None,
         typer.Option(
-            "--max-age", min=0, help="Cache-Control: max-age=N (the default is max-age=3600)."
+            "--max-age", min=0, help=f"Cache-Control: max-age=N (the default is max-age={MAX_AGE})."
         ),
     ] = None,
     no_cache: Annotated[
@@ -63,6 +65,8 @@ def serve_command(
         raise typer.BadParameter(
             "give at most one of them", param_hint="'--max-age' / '--no-cache' / '--no-store'"
         )
+    from wabox.assets.server import DEFAULT_POLICY, NO_CACHE, NO_STORE, CachePolicy, serve
+
     policy: CachePolicy = DEFAULT_POLICY
     if max_age is not None:
         policy = CachePolicy.max_age(max_age)
@@ -71,7 +75,7 @@ def serve_command(
     elif no_store:
         policy = NO_STORE
     shown_host = f"[{host}]" if ":" in host else host
-    console.print(
+    out().print(
         f"Serving [bold]{directory}[/bold] at http://{shown_host}:{port}/ "
         f"with Cache-Control: {policy.header}",
         soft_wrap=True,
@@ -80,18 +84,18 @@ def serve_command(
     serve(directory, host, port, policy)
 
 
-@assets_app.command("check")
-def check_command(
+@app.command("check")
+def check_link(
     url: Annotated[str, typer.Argument(help="The media link to fetch.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     timeout: Annotated[
         float,
         typer.Option(envvar="WABOX_LINK_TIMEOUT", help="Seconds each fetch may take."),
-    ] = TOTAL_TIMEOUT,
+    ] = _SERVER.link_timeout,
     connect_timeout: Annotated[
         float,
         typer.Option(envvar="WABOX_LINK_CONNECT_TIMEOUT", help="Seconds to connect."),
-    ] = CONNECT_TIMEOUT,
+    ] = _SERVER.link_connect_timeout,
     link_allow: Annotated[
         str,
         typer.Option(
@@ -107,6 +111,10 @@ def check_command(
     and why not. Loopback and private addresses are allowed here. Exits 1 when the link
     is sendable as no type (including when it cannot be fetched).
     """
+    import msgspec
+
+    from wabox.assets.check import check
+
     result = check(
         url, connect_timeout=connect_timeout, total_timeout=timeout, link_allow=link_allow
     )
@@ -119,6 +127,8 @@ def check_command(
 
 
 def _print(result: CheckResult) -> None:
+    from rich.table import Table
+
     summary = Table(show_header=False, box=None, pad_edge=False)
     summary.add_column(style="bold green")
     summary.add_column(overflow="fold")
@@ -144,14 +154,11 @@ def _print(result: CheckResult) -> None:
     if result.guard is not None:
         summary.add_row("Default guard", result.guard)
     summary.add_row("Checked in", f"{result.elapsed * 1000:.0f} ms")
-    console.print(summary)
     kinds = Table("Type", "Sendable")
     kinds.add_column("Why not", overflow="fold")
     for kind, sendability in result.kinds.items():
         sendable = "[green]yes[/green]" if sendability.sendable else "[red]no[/red]"
         kinds.add_row(kind, sendable, sendability.reason or "")
+    console = out()
+    console.print(summary)
     console.print(kinds)
-
-
-if __name__ == "__main__":  # python -m wabox.cli_assets, until the main CLI wires it in
-    assets_app()
