@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import ADMIN_TOKEN, Server, make_server
+from tests.conftest import ADMIN_TOKEN, Server, server_fixture
 from tests.delivery.receiver import Receiver, running_receiver
-from tests.links.origin import Origin, running_origin
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium's calls home are refused by a closed
@@ -28,23 +27,13 @@ ARGS = [
 ARTIFACTS = Path(__file__).parent.parent.parent / "artifacts" / "screenshots"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    instance = make_server(tmp_path_factory.mktemp("ui"), WABOX_LINK_ALLOW="127.0.0.1")
-    instance.start()
-    yield instance
-    instance.stop()
+server = server_fixture("ui", WABOX_LINK_ALLOW="127.0.0.1")
 
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[Receiver]:
+    """One receiver for a module's browser tests (the suite's is fresh for each test)."""
     with running_receiver() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def origin() -> Iterator[Origin]:
-    with running_origin() as running:
         yield running
 
 

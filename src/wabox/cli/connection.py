@@ -124,9 +124,7 @@ class Business:
     @contextmanager
     def client(self) -> Iterator[Client]:
         """A ``wabox.client.Client`` in the chosen dialect."""
-        import httpx
-
-        from wabox.client import Client, WhatsAppError
+        from wabox.client import Client, TransportError, WhatsAppError
 
         if self.dialect == "360dialog":
             client = Client.for_360dialog(self.api_key, base_url=self.base_url)
@@ -146,6 +144,6 @@ class Business:
                 f"[red]error ({exc.code}) {exc.title}[/red]: {exc.details}", highlight=False
             )
             raise typer.Exit(1) from exc
-        except httpx.TransportError as exc:
+        except TransportError as exc:
             err().print(f"[red]cannot reach {self.base_url}: {exc}[/red]")
             raise typer.Exit(1) from exc
