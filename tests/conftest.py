@@ -49,6 +49,11 @@ class Server:
         return self.env.get("WABOX_DATABASE_URL") or f"sqlite:///{self.data_dir / 'wabox.sqlite3'}"
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process without waiting for it (``wait_ready`` waits)."""
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.log = self.data_dir.parent / f"server-{self.port}-{time.monotonic_ns()}.log"
         command = [sys.executable, "-m", "wabox", "serve", "--port", str(self.port)]
@@ -57,6 +62,8 @@ class Server:
             self.process = subprocess.Popen(
                 command, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT
             )
+
+    def wait_ready(self) -> None:
         try:
             eventually(self._healthy, timeout=20, interval=0.05, ignoring=(httpx.TransportError,))
         except AssertionError as exc:

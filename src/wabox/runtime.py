@@ -107,20 +107,24 @@ async def open_runtime(config: Config) -> Runtime:
     blobs = BlobStore.from_url(config.resolved_media_url)
     database = await Database.open(config.resolved_database_url)
     try:
-        admin_token = config.admin_token or await get_setting(database, ADMIN_TOKEN)
-        if admin_token is None:
-            admin_token = secrets.token_urlsafe(24)
-        await put_setting(database, ADMIN_TOKEN, admin_token)
-        defaults = channel_defaults(config.channel_defaults)
-        default = await _default_channel(database, config.api_key, merged_settings(defaults, {}))
-        url_secret = await get_setting(database, URL_SECRET)
-        if url_secret is None:
-            url_secret = secrets.token_hex(32)
-            await put_setting(database, URL_SECRET, url_secret)
+        # Processes starting together take turns, so each reads what the first one made.
+        async with database.one_at_a_time():
+            admin_token = config.admin_token or await get_setting(database, ADMIN_TOKEN)
+            if admin_token is None:
+                admin_token = secrets.token_urlsafe(24)
+            await put_setting(database, ADMIN_TOKEN, admin_token)
+            defaults = channel_defaults(config.channel_defaults)
+            default = await _default_channel(
+                database, config.api_key, merged_settings(defaults, {})
+            )
+            url_secret = await get_setting(database, URL_SECRET)
+            if url_secret is None:
+                url_secret = secrets.token_hex(32)
+                await put_setting(database, URL_SECRET, url_secret)
+            clock = await _clock(database, config.clock)
     except BaseException:
         await database.close()
         raise
-    clock = await _clock(database, config.clock)
     secret = bytes.fromhex(url_secret)
     buckets: Buckets = RedisBuckets(config.redis_url) if config.redis_url else MemoryBuckets()
     metrics = CollectorRegistry()
@@ -180,6 +184,8 @@ async def _default_channel(
 ) -> Channel:
     registry = database.channels
     recorded = await get_setting(database, DEFAULT_CHANNEL)
+    if recorded and registry.get(recorded) is None:
+        await registry.load()  # made by another process after this one loaded the registry
     channel = registry.get(recorded) if recorded else None
     if channel is None:
         taken = await registry.by_api_key(api_key) if api_key else None

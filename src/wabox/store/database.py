@@ -68,9 +68,32 @@ def _upgrade(connection: sa.Connection) -> None:
     command.upgrade(config, "head")
 
 
+# pg_advisory_lock's key for start-up: any bigint of our own ("wabox" in ASCII).
+START_LOCK = 0x7761626F78
+
+
+@contextlib.asynccontextmanager
+async def one_at_a_time(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Processes starting together on one PostgreSQL database take turns here (a session
+    advisory lock), so migrations and what a first start generates happen once and every
+    process reads the same. SQLite serves exactly one process: nothing to wait for."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    async with engine.connect() as connection:
+        await connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": START_LOCK})
+        try:
+            yield
+        finally:
+            await connection.execute(
+                sa.text("SELECT pg_advisory_unlock(:key)"), {"key": START_LOCK}
+            )
+
+
 async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest revision; safe to run on every start."""
-    async with engine.begin() as connection:
+    """Bring the schema to the newest revision; safe to run on every start, by any number
+    of processes at once."""
+    async with one_at_a_time(engine), engine.begin() as connection:
         await connection.run_sync(_upgrade)
 
 
@@ -100,6 +123,10 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def one_at_a_time(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Start-up work that must happen once however many processes start (``runtime``)."""
+        return one_at_a_time(self.engine)
 
     @contextlib.asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncConnection]:
