@@ -41,16 +41,23 @@ class Clock:
             event.set()
         return self._now
 
-    async def sleep_until(self, deadline: float | None, wake: asyncio.Event) -> None:
+    async def sleep_until(
+        self, deadline: float | None, wake: asyncio.Event, poll: float | None = None
+    ) -> None:
         """Return at ``deadline`` (None: never by itself), when ``wake`` is set, or, for
-        the virtual clock, when time is advanced; ``wake`` is cleared on return."""
+        the virtual clock, when time is advanced; ``wake`` is cleared on return. ``poll``:
+        return after that many real seconds at the latest, whatever the clock, so work
+        another process made is found without a wake-up."""
         try:
             if self.virtual:
                 self._listeners.add(wake)
                 if deadline is None or deadline > self._now:
-                    await wake.wait()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), poll)
                 return
             timeout = None if deadline is None else max(0.0, deadline - time.time())
+            if poll is not None:
+                timeout = poll if timeout is None else min(timeout, poll)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout)
         finally:

@@ -39,7 +39,7 @@ def admin_runtime(request: Request) -> Runtime:
 
 async def list_channels(request: Request) -> Response:
     runtime = admin_runtime(request)
-    return json_response(ChannelList(channels=runtime.database.channels.all()))
+    return json_response(ChannelList(channels=await runtime.database.channels.listed()))
 
 
 async def create_channel(request: Request) -> Response:
@@ -60,7 +60,7 @@ async def update_channel(request: Request) -> Response:
     """Change a channel's name or some of its settings; settings not named keep their value."""
     runtime = admin_runtime(request)
     phone_number_id = request.path_params["phone_number_id"]
-    channel = runtime.database.channels.get(phone_number_id)
+    channel = await runtime.database.channels.find(phone_number_id)
     if channel is None:
         raise ObjectNotFound.for_object("patch", phone_number_id)
     body = await read_json_body(request, runtime.config.max_body_bytes)

@@ -30,7 +30,7 @@ async def post_inbound(request: Request) -> Response:
     limit = max(runtime.config.max_body_bytes, INBOUND_BODY_BYTES)
     inbound = decode(_inbound, await read_json_body(request, limit))
     wanted = inbound.channel or runtime.default_channel_id
-    channel = runtime.database.channels.get(wanted)
+    channel = await runtime.database.channels.find(wanted)
     if channel is None:
         raise ObjectNotFound.for_object("post", wanted)
     return json_response(await runtime.customers.receive(channel, inbound, str(request.base_url)))

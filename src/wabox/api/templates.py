@@ -288,7 +288,7 @@ async def admin_create(request: Request) -> Response:
     runtime = admin_runtime(request)
     spec = decode(_create, await read_json_body(request, runtime.config.max_body_bytes))
     channel_id = spec.channel or runtime.default_channel_id
-    channel = runtime.database.channels.get(channel_id)
+    channel = await runtime.database.channels.find(channel_id)
     if channel is None:
         raise ObjectNotFound.for_object("post", channel_id)
     return json_response(await _create_template(runtime, channel, spec, admin=True), 201)

@@ -34,6 +34,8 @@ from wabox.store.lifecycle import (
 log = logging.getLogger("wabox.lifecycle")
 
 CHECK_LEASE = 60.0  # seconds a media check may take before another try is due
+UNKNOWN_CHANNEL_RETRY = 1.0
+POLL = 1.0
 BATCH = 500
 LINGER = 0.02
 
@@ -52,6 +54,9 @@ class Lifecycle:
         self._build = build
         self._wake = asyncio.Event()
         self._deadline: float | None = None  # when the sleeping worker wakes by itself
+        # Other processes on the database make work this one is not woken for: look again
+        # at least this often (real seconds). SQLite serves one process: no need.
+        self._poll = POLL if database.dialect == "postgresql" else None
         self.on_webhooks: Callable[[], None] = lambda: None
         self.on_recheck: Callable[[Channel, DueMessage], None] = lambda channel, message: None
 
@@ -104,7 +109,7 @@ class Lifecycle:
         while True:
             try:
                 steps = await advance_due(self._database, self._clock.now(), BATCH, self._plan)
-                self._after(steps)
+                await self._after(steps)
                 if len(steps) == BATCH:
                     continue
                 due = await next_due_at(self._database)
@@ -116,7 +121,7 @@ class Lifecycle:
                     # their due time as timestamp; only webhooks leave up to LINGER later).
                     due += LINGER
                 self._deadline = due
-                await self._clock.sleep_until(self._deadline, self._wake)
+                await self._clock.sleep_until(self._deadline, self._wake, self._poll)
                 self._deadline = None
             except asyncio.CancelledError:
                 raise
@@ -124,12 +129,15 @@ class Lifecycle:
                 log.exception("lifecycle step failed; retrying in 1 s")
                 await asyncio.sleep(1)
 
-    def _after(self, steps: Sequence[Step]) -> None:
+    async def _after(self, steps: Sequence[Step]) -> None:
         if any(step.webhooks for step in steps):
             self.on_webhooks()
+        unknown = {step.message.channel_id for step in steps if step.unknown_channel}
+        for channel_id in unknown:  # made by another process: learn it for the next round
+            await self._database.channels.find(channel_id)
         for step in steps:
             if step.recheck:
-                channel = self._database.channels.get(step.message.channel_id)
+                channel = await self._database.channels.find(step.message.channel_id)
                 if channel is not None:
                     self.on_recheck(channel, step.message)
 
@@ -145,14 +153,11 @@ class Lifecycle:
             self.wake()
         return found
 
-    async def fail(self, wamid: str, error: GraphError) -> bool:
-        """Fail a message that is not sent yet (media checks, link fetches)."""
+    async def fail(self, channel: Channel, wamid: str, error: GraphError) -> bool:
+        """Fail a message of ``channel`` that is not sent yet (media checks, link fetches)."""
         now = self._clock.now()
 
-        def plan(message: DueMessage) -> Step | None:
-            channel = self._database.channels.get(message.channel_id)
-            if channel is None:
-                return None
+        def plan(message: DueMessage) -> Step:
             return self._failed(message, channel, now, error)
 
         failed = await fail_unsent(self._database, wamid, now, plan)
@@ -166,8 +171,13 @@ class Lifecycle:
         steps = []
         for message in rows:
             channel = self._database.channels.get(message.channel_id)
-            if channel is None:  # deleted: its rows go with it
-                steps.append(Step(message, message.state))
+            if channel is None:
+                # Not deleted (its rows would have gone with it): made by another process.
+                # Due again in a second, once ``_after`` has read it.
+                retry_at = now + UNKNOWN_CHANNEL_RETRY
+                steps.append(
+                    Step(message, message.state, message.next_step, retry_at, unknown_channel=True)
+                )
                 continue
             scenario = self._scenarios.match(message.channel_id, message.recipient)
             # A step happens when it was due, so one long advance of the virtual clock (or a

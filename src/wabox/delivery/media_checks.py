@@ -134,7 +134,7 @@ class MediaChecks:
                     )
                     problem = await self._verdict(channel.phone_number_id, row, kind, voice)
                     if problem is not None:
-                        await self._fail(wamid, problem)
+                        await self._fail(channel, wamid, problem)
                         return
             await self._lifecycle.release(wamid)
         except Exception:
@@ -151,7 +151,7 @@ class MediaChecks:
         try:
             obtained = await self._links.obtain(channel, link, kind)
         except LinkFailure as failure:
-            await self._fail(wamid, failure.details)
+            await self._fail(channel, wamid, failure.details)
             await record_media_outcome(
                 self._database,
                 dataclasses.replace(outcome, origin_status=failure.status, reason=failure.reason),
@@ -160,7 +160,7 @@ class MediaChecks:
             return False
         problem = await self._verdict(channel.phone_number_id, obtained.media, kind, voice)
         if problem is not None:
-            await self._fail(wamid, problem)
+            await self._fail(channel, wamid, problem)
         elapsed = obtained.elapsed
         outcome = dataclasses.replace(
             outcome,
@@ -187,8 +187,8 @@ class MediaChecks:
             self._passed.add((channel_id, (kind, row.id, voice)))
         return problem
 
-    async def _fail(self, wamid: str, details: str) -> None:
-        await self._lifecycle.fail(wamid, MediaUploadError(details))
+    async def _fail(self, channel: Channel, wamid: str, details: str) -> None:
+        await self._lifecycle.fail(channel, wamid, MediaUploadError(details))
 
     async def _problem(self, row: MediaRow | None, kind: str, voice: bool) -> str | None:
         if row is None:

@@ -94,10 +94,35 @@ class ChannelRegistry:
         self._by_id.pop(channel.phone_number_id, None)
 
     def all(self) -> list[Channel]:
+        """The channels this process knows (``listed`` asks the database)."""
         return sorted(self._by_id.values(), key=lambda c: (c.created_at, c.phone_number_id))
 
+    async def listed(self) -> list[Channel]:
+        """Every channel, those other processes made included."""
+        await self.load()
+        return self.all()
+
     def get(self, phone_number_id: str) -> Channel | None:
+        """The channel if this process knows it; None may mean another process made it
+        (``find`` asks the database), never that it was deleted."""
         return self._by_id.get(phone_number_id)
+
+    async def find(self, phone_number_id: str) -> Channel | None:
+        """The channel, from memory or else the database; None only if there is none."""
+        channel = self._by_id.get(phone_number_id)
+        if channel is not None:
+            return channel
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(channels).where(channels.c.phone_number_id == phone_number_id)
+                )
+            ).first()
+        if row is None:
+            return None
+        channel = _row_to_channel(row)
+        self._remember(channel)
+        return channel
 
     def cached(self, api_key: str) -> Channel | None:
         """The channel for a key this process knows, without touching the database."""

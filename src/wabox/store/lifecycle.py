@@ -52,6 +52,7 @@ class Step:
     events: list[tuple[str, float, GraphError | None]] = field(default_factory=list)
     webhooks: list[tuple[str, bytes]] = field(default_factory=list)  # (event, payload)
     recheck: bool = False  # a media check whose lease ran out: run it again
+    unknown_channel: bool = False  # its channel is not in this process's registry yet
 
 
 Plan = Callable[[Sequence[DueMessage], float], list[Step]]
@@ -192,10 +193,10 @@ def execute_many(connection: sa.Connection, template: str, rows: list[tuple[Any,
 
 
 async def fail_unsent(
-    database: Database, wamid: str, now: float, plan: Callable[[DueMessage], Step | None]
+    database: Database, wamid: str, now: float, plan: Callable[[DueMessage], Step]
 ) -> bool:
     """Write the step ``plan`` makes of the message if it is still ``accepted`` (not sent
-    yet), in one transaction with the row locked; False if it was not, or ``plan`` said no."""
+    yet), in one transaction with the row locked; False if it was not."""
 
     def write(connection: sa.Connection) -> bool:
         query = sa.select(*_COLUMNS).where(
@@ -204,10 +205,9 @@ async def fail_unsent(
         if connection.dialect.name == "postgresql":
             query = query.with_for_update()
         row = connection.execute(query).first()
-        step = None if row is None else plan(_due(row))
-        if step is None:
+        if row is None:
             return False
-        write_steps(connection, [step], now)
+        write_steps(connection, [plan(_due(row))], now)
         return True
 
     return bool(await database.writer.run(write))

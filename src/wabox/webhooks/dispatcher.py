@@ -40,6 +40,7 @@ log = logging.getLogger("wabox.webhooks")
 USER_AGENT = f"wabox/{__version__} (webhooks)"
 MAX_BACKOFF = 3600.0
 FULL_LOOK_EVERY = 10.0  # seconds between looks for due webhooks of any channel
+POLL = 1.0
 
 
 def backoff(attempts: int) -> float:
@@ -71,6 +72,9 @@ class Dispatcher:
         self._results_ready = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
         self._orphans: set[str] = set()
+        # Webhooks another process enqueued wake nobody here: look again at least this
+        # often (real seconds) on a database many processes share.
+        self._poll = POLL if database.dialect == "postgresql" else None
         self._next_full_look = 0.0
 
     def wake(self) -> None:
@@ -125,10 +129,12 @@ class Dispatcher:
             return
         # Anything due now but not claimed waits for a lane or an earlier webhook: both
         # end with a result, which wakes this loop. Otherwise sleep until the next retry.
-        await self._clock.sleep_until(await next_attempt_after(self._database, now), self._wake)
+        await self._clock.sleep_until(
+            await next_attempt_after(self._database, now), self._wake, self._poll
+        )
 
     async def _deliver(self, delivery: Claimed) -> None:
-        channel = self._database.channels.get(delivery.channel_id)
+        channel = await self._database.channels.find(delivery.channel_id)
         config = channel.settings.webhook if channel is not None else None
         at = self._clock.now()
         if config is None:
