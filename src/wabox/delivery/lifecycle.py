@@ -34,7 +34,6 @@ from wabox.store.lifecycle import (
 log = logging.getLogger("wabox.lifecycle")
 
 CHECK_LEASE = 60.0  # seconds a media check may take before another try is due
-UNKNOWN_CHANNEL_RETRY = 1.0
 POLL = 1.0
 BATCH = 500
 LINGER = 0.02
@@ -173,10 +172,15 @@ class Lifecycle:
             channel = self._database.channels.get(message.channel_id)
             if channel is None:
                 # Not deleted (its rows would have gone with it): made by another process.
-                # Due again in a second, once ``_after`` has read it.
-                retry_at = now + UNKNOWN_CHANNEL_RETRY
+                # Left due as it is; ``_after`` reads the channel before the next round.
                 steps.append(
-                    Step(message, message.state, message.next_step, retry_at, unknown_channel=True)
+                    Step(
+                        message,
+                        message.state,
+                        message.next_step,
+                        message.due_at,
+                        unknown_channel=True,
+                    )
                 )
                 continue
             scenario = self._scenarios.match(message.channel_id, message.recipient)
