@@ -55,6 +55,10 @@ ApiKey = Annotated[
 Dialect = Annotated[
     str, typer.Option("--dialect", envvar="WABOX_DIALECT", help="360dialog or cloud.")
 ]
+ChannelId = Annotated[
+    str | None,
+    typer.Option("--channel", help="phone_number_id; the default channel if left out."),
+]
 PhoneNumberId = Annotated[
     str | None,
     typer.Option(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from wabox.cli.connection import LOCAL, Admin, AdminToken, BaseUrl, DataDir
+from wabox.cli.connection import LOCAL, Admin, AdminToken, BaseUrl, ChannelId, DataDir
 from wabox.cli.output import out
 
 MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
@@ -35,9 +35,7 @@ def inbound(
         str | None, typer.Option(help="The wamid of the business message quoted.")
     ] = None,
     name: Annotated[str | None, typer.Option(help="The customer's profile name.")] = None,
-    channel: Annotated[
-        str | None, typer.Option(help="phone_number_id; the default channel if left out.")
-    ] = None,
+    channel: ChannelId = None,
     base_url: BaseUrl = LOCAL,
     admin_token: AdminToken = None,
     data_dir: DataDir = None,

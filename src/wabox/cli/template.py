@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from wabox.cli.connection import LOCAL, Admin, AdminToken, BaseUrl, DataDir
+from wabox.cli.connection import LOCAL, Admin, AdminToken, BaseUrl, ChannelId, DataDir
 from wabox.cli.output import out
 
 app = typer.Typer(
@@ -30,9 +30,7 @@ def create_template(
     status: Annotated[
         str, typer.Option(help="APPROVED, PENDING, REJECTED, PAUSED or DISABLED.")
     ] = "APPROVED",
-    channel: Annotated[
-        str | None, typer.Option(help="phone_number_id; the default channel if left out.")
-    ] = None,
+    channel: ChannelId = None,
     base_url: BaseUrl = LOCAL,
     admin_token: AdminToken = None,
     data_dir: DataDir = None,

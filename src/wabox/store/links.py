@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from wabox.store.media import LiveMediaCache, MediaRow
+from wabox.store.media import CONFIRMED_FOR, LiveMediaCache, MediaRow
 from wabox.store.tables import link_cache, media, message_media
 
 if TYPE_CHECKING:
@@ -37,24 +38,28 @@ class FreshLinks:
     """Fresh link cache entries with their media row, so a cache hit costs no query.
 
     Only fresh entries are kept, and each with the generation of the live-media cache it
-    was confirmed under: media deleted or expired early since (``LiveMediaCache`` bumps
-    its generation) makes every remembered hit ask the database again. The store's own
-    writes (``put_cache_entry``, ``drop_cache_entry``, a channel's deletion) evict here.
+    was confirmed under: media deleted or expired early here since (``LiveMediaCache``
+    bumps its generation) makes every remembered hit ask the database again, and so does
+    one confirmed more than ``CONFIRMED_FOR`` seconds ago, so that a deletion in another
+    process is seen as soon as ``LiveMediaCache`` sees it. The store's own writes
+    (``put_cache_entry``, ``drop_cache_entry``, a channel's deletion) evict here.
     """
 
-    def __init__(self, live_media: LiveMediaCache) -> None:
+    def __init__(self, live_media: LiveMediaCache, ttl: float = CONFIRMED_FOR) -> None:
         self._live_media = live_media
-        self._entries: dict[tuple[str, str], tuple[CacheEntry, MediaRow, int]] = {}
+        self._ttl = ttl
+        self._entries: dict[tuple[str, str], tuple[CacheEntry, MediaRow, int, float]] = {}
 
     def get(self, channel_id: str, url: str, policy: str, now: float) -> MediaRow | None:
         remembered = self._entries.get((channel_id, url))
         if remembered is None:
             return None
-        entry, row, generation = remembered
+        entry, row, generation, confirmed_at = remembered
         if (
             entry.policy != policy
             or now >= entry.fresh_until
             or generation != self._live_media.generation
+            or time.monotonic() - confirmed_at >= self._ttl
         ):
             return None
         return row
@@ -64,7 +69,8 @@ class FreshLinks:
             return
         if len(self._entries) >= MAX_REMEMBERED:
             self._entries.clear()
-        self._entries[(entry.channel_id, entry.url)] = (entry, row, self._live_media.generation)
+        key = (entry.channel_id, entry.url)
+        self._entries[key] = (entry, row, self._live_media.generation, time.monotonic())
 
     def forget(self, channel_id: str, url: str) -> None:
         self._entries.pop((channel_id, url), None)

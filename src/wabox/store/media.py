@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 
 from wabox.store.tables import media
 
+# How long a process trusts what it confirmed about a media row: a deletion or early expiry
+# in another process is seen within this many (real) seconds.
+CONFIRMED_FOR = 5.0
+
 
 class LiveMediaCache:
     """Recently confirmed (channel, media ID) → expires_at, so the send path skips a query.
@@ -23,7 +27,7 @@ class LiveMediaCache:
     after ``ttl`` seconds at most.
     """
 
-    def __init__(self, ttl: float = 5.0, max_entries: int = 100_000) -> None:
+    def __init__(self, ttl: float = CONFIRMED_FOR, max_entries: int = 100_000) -> None:
         self._ttl = ttl
         self._max_entries = max_entries
         self._entries: dict[tuple[str, str], tuple[float, float]] = {}

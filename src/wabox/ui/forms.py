@@ -28,7 +28,7 @@ BEHAVIOURS = ("not_on_whatsapp", "never_read", "duplicate_webhooks", "out_of_ord
 async def send_as_customer(request: Request) -> Response:
     """The composer: text, a file, a reaction or a reply, sent as the customer."""
     runtime = signed_in(request)
-    channel = pick_channel(runtime, request.path_params["channel"])
+    channel = await pick_channel(runtime, request.path_params["channel"])
     customer = request.path_params["wa_id"]
     form = await request.form(max_part_size=100 * 1_048_576)
     body: dict[str, Any] = {"from": customer, "channel": channel.phone_number_id}
@@ -94,7 +94,7 @@ async def _chat_with_error(
 async def update_settings(request: Request) -> Response:
     """The settings form: the page again, saying "Saved." or what was wrong."""
     runtime = signed_in(request)
-    channel = pick_channel(runtime, request.path_params["channel"])
+    channel = await pick_channel(runtime, request.path_params["channel"])
     message = error = None
     form = await request.form()
     try:
@@ -149,7 +149,7 @@ async def _save_settings(runtime: Runtime, channel: Channel, form: dict[str, str
 async def add_rule(request: Request) -> Response:
     """A scenario rule for this channel from the settings page."""
     runtime = signed_in(request)
-    channel = pick_channel(runtime, request.path_params["channel"])
+    channel = await pick_channel(runtime, request.path_params["channel"])
     form = {k: str(v).strip() for k, v in (await request.form()).items()}
     spec: dict[str, Any] = {"match": form.get("match", ""), "channel": channel.phone_number_id}
     behaviour = form.get("behaviour", "")
@@ -169,7 +169,7 @@ async def add_rule(request: Request) -> Response:
 
 async def delete_rule(request: Request) -> Response:
     runtime = signed_in(request)
-    channel = pick_channel(runtime, request.path_params["channel"])
+    channel = await pick_channel(runtime, request.path_params["channel"])
     await runtime.scenarios.delete(request.path_params["scenario_id"])
     return RedirectResponse(f"/ui/{channel.phone_number_id}/settings", status_code=303)
 

@@ -29,7 +29,7 @@ async def home(request: Request) -> Response:
         return sign_in(request.state.runtime, token)
     runtime = signed_in(request)
     query = request.query_params
-    channel = pick_channel(runtime, query.get("channel"))
+    channel = await pick_channel(runtime, query.get("channel"))
     context = await _inbox_context(runtime, channel, query.get("customer"), query.get("q"))
     return page("inbox.html", **context)
 
@@ -80,7 +80,7 @@ async def chat_context(runtime: Runtime, channel: Channel, customer: str) -> dic
 
 async def customer_list(request: Request) -> Response:
     runtime = signed_in(request)
-    channel = pick_channel(runtime, request.path_params["channel"])
+    channel = await pick_channel(runtime, request.path_params["channel"])
     query = request.query_params
     return page(
         "_customers.html",
@@ -93,7 +93,7 @@ async def customer_list(request: Request) -> Response:
 
 async def chat(request: Request) -> Response:
     runtime = signed_in(request)
-    channel = pick_channel(runtime, request.path_params["channel"])
+    channel = await pick_channel(runtime, request.path_params["channel"])
     customer = request.path_params["wa_id"]
     context = await chat_context(runtime, channel, customer)
     return page("_chat.html", channel=channel, customer=customer, **context)
@@ -102,7 +102,7 @@ async def chat(request: Request) -> Response:
 async def media_bytes(request: Request) -> Response:
     """The bytes behind a bubble (the inbox is admin: any channel's media)."""
     runtime = signed_in(request)
-    channel = pick_channel(runtime, request.path_params["channel"])
+    channel = await pick_channel(runtime, request.path_params["channel"])
     row = await get_live_media(
         runtime.database, channel.phone_number_id, request.path_params["media_id"],
         runtime.clock.now(),
@@ -123,7 +123,7 @@ async def message_detail(request: Request) -> Response:
     if not found:
         return page("missing.html", 404, what=f"message {wamid}")
     message = found[0]
-    channel = pick_channel(runtime, message.channel)
+    channel = await pick_channel(runtime, message.channel)
     deliveries = await list_deliveries(runtime.database, wamid=wamid, limit=100)
     (bubble,) = bubbles(found) or (None,)
     return page(
@@ -138,7 +138,7 @@ async def message_detail(request: Request) -> Response:
 
 async def webhook_log(request: Request) -> Response:
     runtime = signed_in(request)
-    channel = pick_channel(runtime, request.path_params["channel"])
+    channel = await pick_channel(runtime, request.path_params["channel"])
     state = request.query_params.get("state") or None
     if state not in (None, "pending", "delivered", "dead"):
         state = None
@@ -156,7 +156,7 @@ async def webhook_log(request: Request) -> Response:
 
 async def settings_page(request: Request) -> Response:
     runtime = signed_in(request)
-    channel = pick_channel(runtime, request.path_params["channel"])
+    channel = await pick_channel(runtime, request.path_params["channel"])
     return await settings_response(runtime, channel)
 
 

@@ -59,11 +59,12 @@ def _cookie_value(runtime: Runtime) -> str:
     return hmac.new(runtime.url_secret, runtime.admin_token.encode(), hashlib.sha256).hexdigest()
 
 
-def pick_channel(runtime: Runtime, phone_number_id: str | None) -> Channel:
-    """The channel asked for, else the default one, else any: a deleted one falls back."""
-    channel = runtime.database.channels.get(phone_number_id or runtime.default_channel_id)
+async def pick_channel(runtime: Runtime, phone_number_id: str | None) -> Channel:
+    """The channel asked for (another process's too), else the default one, else any: a
+    deleted one falls back."""
+    channel = await runtime.database.channels.find(phone_number_id or runtime.default_channel_id)
     if channel is None:
-        channel = next(iter(runtime.database.channels.all()), None)
+        channel = next(iter(await runtime.database.channels.listed()), None)
     if channel is None:
         raise NoChannel
     return channel
