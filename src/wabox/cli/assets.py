@@ -107,9 +107,9 @@ def check_link(
     """Fetch URL as wabox's link fetcher does and report what wabox would do with it.
 
     Shows the status, Content-Type, size, caching headers, how long a channel would reuse
-    the link (seed rules and fixed-10m), and for each message type whether it is sendable
-    and why not. Loopback and private addresses are allowed here. Exits 1 when the link
-    is sendable as no type (including when it cannot be fetched).
+    the link (the default `seed` policy and fixed-10m), and for each message type whether
+    it is sendable and why not. Loopback and private addresses are allowed here. Exits 1
+    when the link is sendable as no type (including when it cannot be fetched).
     """
     import msgspec
 
