@@ -45,6 +45,7 @@ class Receiver:
         self.answers: deque[int] = deque()
         self.default = 200
         self.delay = 0.0
+        self.posts = 0  # POSTs begun, answered or not
         self.verify_token = verify_token
         self.verifications: list[dict[str, list[str]]] = []
         self._lock = threading.Lock()
@@ -68,6 +69,8 @@ class Receiver:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with receiver._lock:
+                    receiver.posts += 1
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 with receiver._lock:

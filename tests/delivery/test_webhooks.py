@@ -107,6 +107,22 @@ def test_redeliver(server: Server, receiver: Receiver) -> None:
     assert bad.status_code == 400 and "pending, delivered, dead" in bad.json()["error"]["message"]
 
 
+def test_advancing_the_clock_does_not_end_the_lease_of_a_post_in_flight(
+    server: Server, receiver: Receiver
+) -> None:
+    """A claimed webhook's lease runs on real time: an hour of virtual time passing while
+    its POST is in flight must not send it a second time."""
+    receiver.delay = 1.0
+    channel = new_channel(server, webhook=webhook(receiver))
+    wamid = send(server, channel)
+    eventually(lambda: receiver.posts >= 1)
+    advance(server, 3600)  # plays delivered and read; the sent POST is still in flight
+    found = receiver.wait_for(wamid, 3)
+    assert [r.status["status"] for r in found] == ["sent", "delivered", "read"]
+    attempts = {d["event"]: len(d["attempts"]) for d in deliveries(server, message_id=wamid)}
+    assert attempts == {"sent": 1, "delivered": 1, "read": 1}
+
+
 def test_a_slow_receiver_does_not_hold_up_another_channel(server: Server) -> None:
     with running_receiver() as slow, running_receiver() as fast:
         slow.delay = 2.0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 
 from wabox.clock import Clock
@@ -33,7 +34,7 @@ from wabox.store.lifecycle import (
 
 log = logging.getLogger("wabox.lifecycle")
 
-CHECK_LEASE = 60.0  # seconds a media check may take before another try is due
+CHECK_LEASE = 60.0  # real seconds a media check may take before another try is due
 POLL = 1.0
 BATCH = 500
 LINGER = 0.02
@@ -111,7 +112,7 @@ class Lifecycle:
                 await self._after(steps)
                 if len(steps) == BATCH:
                     continue
-                due = await next_due_at(self._database)
+                due, lease_end = await next_due_at(self._database)
                 if steps and due is not None and due <= self._clock.now():
                     continue  # the steps just written made more due (a long clock advance)
                 if due is not None and not self._clock.virtual:
@@ -119,8 +120,12 @@ class Lifecycle:
                     # every step due in that window instead of one step each (events keep
                     # their due time as timestamp; only webhooks leave up to LINGER later).
                     due += LINGER
+                poll = self._poll
+                if lease_end is not None:  # a media check's lease ends: real seconds
+                    until = max(0.0, lease_end - time.time()) + LINGER
+                    poll = until if poll is None else min(poll, until)
                 self._deadline = due
-                await self._clock.sleep_until(self._deadline, self._wake, self._poll)
+                await self._clock.sleep_until(self._deadline, self._wake, poll)
                 self._deadline = None
             except asyncio.CancelledError:
                 raise
@@ -200,7 +205,16 @@ class Lifecycle:
     ) -> Step:
         settings = channel.settings
         if message.next_step == "check":
-            return Step(message, message.state, "check", claimed_at + CHECK_LEASE, recheck=True)
+            # A check whose lease ended without a result: run it again, under a new lease.
+            leased_until = time.time() + CHECK_LEASE
+            return Step(
+                message,
+                message.state,
+                "check",
+                claimed_at,
+                leased_until=leased_until,
+                recheck=True,
+            )
         if message.next_step == "sent":
             if scenario is not None and scenario.not_on_whatsapp:
                 error = Undeliverable(

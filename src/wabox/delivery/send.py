@@ -8,6 +8,8 @@ media need. Meta answers a send once the message is accepted, not delivered (wir
 
 from __future__ import annotations
 
+import time
+
 import msgspec
 
 from wabox.clock import Clock
@@ -130,7 +132,8 @@ class Sender:
             now=now,
             media=settled or (),
             next_step="sent" if settled is not None else "check",
-            due_at=now if settled is not None else now + CHECK_LEASE,
+            due_at=now,
+            leased_until=None if settled is not None else time.time() + CHECK_LEASE,
             first_step=first_step,
             category=category,
             pricing_type=pricing_type,

@@ -12,6 +12,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from wabox.store import leases
 from wabox.store.channels import ChannelRegistry
 from wabox.store.conversations import OpenWindows
 from wabox.store.links import FreshLinks
@@ -156,6 +157,8 @@ class Database:
             raise
         database = cls(engine, create_writer(url, engine))
         database.writer.start()
+        if database.dialect == "sqlite":  # one process only: what is leased, a crash left
+            await database.writer.run(leases.release_all)
         await database.channels.load()
         return database
 

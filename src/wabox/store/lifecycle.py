@@ -17,6 +17,7 @@ import msgspec
 import sqlalchemy as sa
 
 from wabox.errors import GraphError
+from wabox.store import leases
 from wabox.store.tables import messages
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class Step:
     due_at: float | None = None
     events: list[tuple[str, float, GraphError | None]] = field(default_factory=list)
     webhooks: list[tuple[str, bytes]] = field(default_factory=list)  # (event, payload)
+    leased_until: float | None = None  # a media check in progress (real time, leases.py)
     recheck: bool = False  # a media check whose lease ran out: run it again
     unknown_channel: bool = False  # its channel is not in this process's registry yet
 
@@ -90,7 +92,7 @@ async def advance_due(database: Database, now: float, limit: int, plan: Plan) ->
 def _advance_due(connection: sa.Connection, now: float, limit: int, plan: Plan) -> list[Step]:
     query = (
         sa.select(*_COLUMNS)
-        .where(messages.c.due_at <= now)
+        .where(messages.c.due_at <= now, leases.free(messages.c.leased_until, leases.wall()))
         .order_by(messages.c.due_at)
         .limit(limit)
     )
@@ -148,8 +150,9 @@ def write_steps(connection: sa.Connection, steps: Sequence[Step], now: float) ->
         return
     execute_many(
         connection,
-        "UPDATE messages SET state = {}, next_step = {}, due_at = {} WHERE wamid = {}",
-        [(s.state, s.next_step, s.due_at, s.message.wamid) for s in steps],
+        "UPDATE messages SET state = {}, next_step = {}, due_at = {}, leased_until = {} "
+        "WHERE wamid = {}",
+        [(s.state, s.next_step, s.due_at, s.leased_until, s.message.wamid) for s in steps],
     )
     events = [
         (s.message.wamid, status, at, failure_json(error))
@@ -220,7 +223,7 @@ async def release_checked(database: Database, wamid: str, now: float) -> bool:
         return connection.execute(
             sa.update(messages)
             .where(messages.c.wamid == wamid, messages.c.next_step == "check")
-            .values(next_step="sent", due_at=now)
+            .values(next_step="sent", due_at=now, leased_until=None)
         ).rowcount
 
     return bool(await database.writer.run(write))
@@ -239,9 +242,23 @@ async def schedule_read(database: Database, wamid: str, now: float) -> bool:
     return bool(await database.writer.run(write))
 
 
-async def next_due_at(database: Database) -> float | None:
+async def next_due_at(database: Database) -> tuple[float | None, float | None]:
+    """When the next unleased step is due (the platform's clock), and when the first lease
+    of a step in progress ends (real time): the worker wakes at whichever comes first."""
+    wall = leases.wall()
     async with database.engine.connect() as connection:
-        found = await connection.scalar(
-            sa.select(sa.func.min(messages.c.due_at)).where(messages.c.due_at.is_not(None))
+        due = await connection.scalar(
+            sa.select(messages.c.due_at)
+            .where(messages.c.due_at.is_not(None), leases.free(messages.c.leased_until, wall))
+            .order_by(messages.c.due_at)
+            .limit(1)
         )
-    return None if found is None else float(found)
+        lease_end = await connection.scalar(
+            sa.select(sa.func.min(messages.c.leased_until)).where(
+                messages.c.leased_until.is_not(None), messages.c.leased_until > wall
+            )
+        )
+    return (
+        None if due is None else float(due),
+        None if lease_end is None else float(lease_end),
+    )

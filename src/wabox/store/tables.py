@@ -52,9 +52,11 @@ messages = sa.Table(
     sa.Column("biz_opaque_callback_data", sa.Text, nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
     # The lifecycle's work queue: the next step (check, sent, delivered, read) and when it
-    # is due. A claimed check is pushed into the future as a lease, so a crash retries it.
+    # is due (on the platform's clock). A media check in progress holds a lease until
+    # ``leased_until`` (real time, store/leases.py), so a crash retries it.
     sa.Column("next_step", sa.String(16), nullable=True),
     sa.Column("due_at", sa.Float, nullable=True),
+    sa.Column("leased_until", sa.Float, nullable=True),
     # Pricing decided at accept (the template's category and the window then): the
     # status webhooks' ``pricing`` (wire-facts §5.3, §6). Null on inbound messages.
     sa.Column("category", sa.String(32), nullable=True),
@@ -67,6 +69,12 @@ messages = sa.Table(
         "due_at",
         sqlite_where=sa.text("due_at IS NOT NULL"),
         postgresql_where=sa.text("due_at IS NOT NULL"),
+    ),
+    sa.Index(
+        "ix_messages_leased_until",
+        "leased_until",
+        sqlite_where=sa.text("leased_until IS NOT NULL"),
+        postgresql_where=sa.text("leased_until IS NOT NULL"),
     ),
 )
 
@@ -177,6 +185,7 @@ webhook_deliveries = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),  # pending | delivered | dead
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_at", sa.Float, nullable=True),
+    sa.Column("leased_until", sa.Float, nullable=True),  # a POST in flight (real time)
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("delivered_at", sa.Float, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
@@ -187,6 +196,12 @@ webhook_deliveries = sa.Table(
         postgresql_where=sa.text("state = 'pending'"),
     ),
     sa.Index("ix_webhook_deliveries_channel_id_id", "channel_id", "id"),
+    sa.Index(
+        "ix_webhook_deliveries_leased_until",
+        "leased_until",
+        sqlite_where=sa.text("leased_until IS NOT NULL"),
+        postgresql_where=sa.text("leased_until IS NOT NULL"),
+    ),
     # The claim walks only a channel's pending webhooks, however long its history grows.
     sa.Index(
         "ix_webhook_deliveries_pending_channel_id_id",

@@ -11,12 +11,12 @@ import msgspec
 import sqlalchemy as sa
 
 from wabox.schema.sandbox import WebhookAttempt, WebhookDelivery
+from wabox.store import leases
 from wabox.store.tables import webhook_attempts, webhook_deliveries
 
 if TYPE_CHECKING:
     from wabox.store.database import Database
 
-LEASE = 30.0  # a claimed delivery is not claimed again for this long (> the POST timeout)
 # Written as a literal, not a bound parameter: SQLite uses a partial index (state =
 # 'pending') only when the query's own term is that same literal.
 PENDING = webhook_deliveries.c.state == sa.literal_column("'pending'")
@@ -66,10 +66,14 @@ def _channels_with_due(connection: sa.Connection, now: float) -> list[str]:
     return [row[0] for row in rows]
 
 
-def _claim(connection: sa.Connection, now: float, rooms: dict[str, int]) -> list[Claimed]:
+def _claim(
+    connection: sa.Connection, now: float, rooms: dict[str, int], lease: float
+) -> list[Claimed]:
     """Due webhooks of the channels in ``rooms``, at most ``rooms[channel]`` each, oldest
-    first; each claimed one is leased so no other round (or process) takes it."""
+    first; each claimed one is leased for ``lease`` real seconds so no other round (or
+    process) takes it before its POST has had time to end."""
     claimed: list[Claimed] = []
+    wall = leases.wall()
     for channel_id, room in rooms.items():
         if room <= 0:
             continue
@@ -86,6 +90,7 @@ def _claim(connection: sa.Connection, now: float, rooms: dict[str, int]) -> list
                 webhook_deliveries.c.channel_id == channel_id,
                 PENDING,
                 webhook_deliveries.c.next_attempt_at <= now,
+                leases.free(webhook_deliveries.c.leased_until, wall),
                 _earlier_pending(),
             )
             .order_by(webhook_deliveries.c.id)
@@ -98,7 +103,7 @@ def _claim(connection: sa.Connection, now: float, rooms: dict[str, int]) -> list
             connection.execute(
                 sa.update(webhook_deliveries)
                 .where(webhook_deliveries.c.id.in_([row.id for row in rows]))
-                .values(next_attempt_at=now + LEASE)
+                .values(leased_until=wall + lease)
             )
             claimed.extend(rows)
     return claimed
@@ -126,6 +131,7 @@ def _record(connection: sa.Connection, outcomes: Sequence[Outcome]) -> None:
             state=sa.bindparam("s"),
             attempts=webhook_deliveries.c.attempts + 1,
             next_attempt_at=sa.bindparam("n"),
+            leased_until=None,
             delivered_at=sa.bindparam("d"),
             last_error=sa.bindparam("e"),
         ),
@@ -147,12 +153,16 @@ async def channels_with_due(database: Database, now: float) -> list[str]:
     return await database.writer.run(functools.partial(_channels_with_due, now=now))
 
 
-async def claim(database: Database, now: float, rooms: dict[str, int]) -> list[Claimed]:
+async def claim(
+    database: Database, now: float, rooms: dict[str, int], lease: float
+) -> list[Claimed]:
     """Claim due webhooks, at most ``rooms[channel]`` per channel, each with a lease.
 
     Not waiting for the disk: a claim lost in a crash only makes webhooks due again.
     """
-    return await database.writer.run(functools.partial(_claim, now=now, rooms=rooms), durable=False)
+    return await database.writer.run(
+        functools.partial(_claim, now=now, rooms=rooms, lease=lease), durable=False
+    )
 
 
 async def record(database: Database, outcomes: Sequence[Outcome]) -> None:
@@ -179,19 +189,31 @@ def _release(connection: sa.Connection, ids: Sequence[int], now: float) -> None:
         connection.execute(
             sa.update(webhook_deliveries)
             .where(webhook_deliveries.c.id.in_(list(ids)), webhook_deliveries.c.state == "pending")
-            .values(next_attempt_at=now)
+            .values(next_attempt_at=now, leased_until=None)
         )
 
 
-async def next_attempt_after(database: Database, now: float) -> float | None:
-    """When a pending webhook next becomes due (those due already wait for an event)."""
+async def next_attempt_after(database: Database, now: float) -> tuple[float | None, float | None]:
+    """When a pending webhook next becomes due (those due already wait for an event), and
+    when the first lease of a POST in flight ends (real time; another process's, if it
+    died, is taken over then)."""
+    wall = leases.wall()
     async with database.engine.connect() as connection:
-        found = await connection.scalar(
+        due = await connection.scalar(
             sa.select(sa.func.min(webhook_deliveries.c.next_attempt_at)).where(
                 PENDING, webhook_deliveries.c.next_attempt_at > now
             )
         )
-    return None if found is None else float(found)
+        lease_end = await connection.scalar(
+            sa.select(sa.func.min(webhook_deliveries.c.leased_until)).where(
+                webhook_deliveries.c.leased_until.is_not(None),
+                webhook_deliveries.c.leased_until > wall,
+            )
+        )
+    return (
+        None if due is None else float(due),
+        None if lease_end is None else float(lease_end),
+    )
 
 
 async def redeliver(database: Database, delivery_id: int, now: float) -> bool:

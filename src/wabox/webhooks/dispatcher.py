@@ -8,8 +8,9 @@
   claim query skips it while an earlier one is pending.
 - Each channel has its own lane of at most ``per_channel`` POSTs in flight, and the claim
   takes due webhooks channel by channel, so a slow or dead receiver fills only its own lane.
-- Claimed webhooks carry a lease; after a crash they are due again when it ends, so a
-  webhook is delivered at least once. Results are written in batches, like a group commit.
+- Claimed webhooks carry a lease on real time (``store/leases.py``); after a crash they
+  are due again when it ends, so a webhook is delivered at least once. Results are
+  written in batches, like a group commit.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ USER_AGENT = f"wabox/{__version__} (webhooks)"
 MAX_BACKOFF = 3600.0
 FULL_LOOK_EVERY = 10.0  # seconds between looks for due webhooks of any channel
 POLL = 1.0
+# A claimed POST is leased for its timeout and this many real seconds more (to write its
+# result); a process that dies mid-POST has its webhooks taken over when the lease ends.
+LEASE_MARGIN = 10.0
 
 
 def backoff(attempts: int) -> float:
@@ -118,7 +122,7 @@ class Dispatcher:
             channel: self._per_channel - self._inflight.get(channel, 0)
             for channel in channels | self._orphans
         }
-        claimed = await claim(self._database, now, rooms)
+        claimed = await claim(self._database, now, rooms, self._timeout + LEASE_MARGIN)
         for delivery in claimed:
             self._inflight[delivery.channel_id] += 1
             self._claimed.add(delivery.id)
@@ -129,9 +133,12 @@ class Dispatcher:
             return
         # Anything due now but not claimed waits for a lane or an earlier webhook: both
         # end with a result, which wakes this loop. Otherwise sleep until the next retry.
-        await self._clock.sleep_until(
-            await next_attempt_after(self._database, now), self._wake, self._poll
-        )
+        due, lease_end = await next_attempt_after(self._database, now)
+        poll = self._poll
+        if lease_end is not None:  # a POST's lease ends (real seconds): due again then
+            until = max(0.0, lease_end - time.time()) + 0.01
+            poll = until if poll is None else min(poll, until)
+        await self._clock.sleep_until(due, self._wake, poll)
 
     async def _deliver(self, delivery: Claimed) -> None:
         channel = await self._database.channels.find(delivery.channel_id)
