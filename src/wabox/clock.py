@@ -4,7 +4,8 @@ Every timestamp the platform shows (message events, webhook ``timestamp``s, medi
 download URL expiry, link cache freshness, retry schedules) comes from ``Clock.now``.
 The virtual clock starts at the wall time of the first start, moves only when
 ``POST /sandbox/clock/advance`` says so, and is persisted so a restart resumes where it
-stood. Workers wait with ``sleep_until``; an advance wakes them all.
+stood; every process on the database follows an advance made by any of them
+(``runtime``). Workers wait with ``sleep_until``; an advance wakes them all.
 """
 
 from __future__ import annotations
@@ -37,9 +38,18 @@ class Clock:
         if seconds < 0:
             raise ValueError("time only moves forward")
         self._now += seconds
+        self._wake_all()
+        return self._now
+
+    def catch_up(self, now: float) -> None:
+        """Virtual time was moved to ``now`` elsewhere (another process): follow it."""
+        if self.virtual and now > self._now:
+            self._now = now
+            self._wake_all()
+
+    def _wake_all(self) -> None:
         for event in self._listeners:
             event.set()
-        return self._now
 
     async def sleep_until(
         self, deadline: float | None, wake: asyncio.Event, poll: float | None = None

@@ -33,7 +33,8 @@ from wabox.schema.sandbox import (
 )
 from wabox.store.buckets import Buckets, MemoryBuckets, RedisBuckets
 from wabox.store.database import Database
-from wabox.store.settings import get_setting, put_setting
+from wabox.store.settings import add_to_setting, get_setting, put_setting
+from wabox.store.signals import EVERYTHING
 from wabox.webhooks.dispatcher import Dispatcher
 from wabox.webhooks.payloads import status_payload
 
@@ -83,9 +84,12 @@ class Runtime:
         ]
 
     async def advance_clock(self, seconds: float) -> float:
-        """Move the virtual clock, persisted so a restart resumes at the same time."""
-        now = self.clock.advance(seconds)
-        await put_setting(self.database, VIRTUAL_NOW, repr(now))
+        """Move the virtual clock, persisted so a restart resumes at the same time, for
+        every process on the database."""
+        now = self.clock.advance(seconds)  # refuses a real clock, or going back
+        now = await add_to_setting(self.database, VIRTUAL_NOW, seconds, floor=now - seconds)
+        self.clock.catch_up(now)
+        self.database.signals.publish("clock", repr(now), here=False)
         return now
 
     async def close(self) -> None:
@@ -176,6 +180,17 @@ async def _clock(database: Database, mode: str) -> Clock:
     stored = await get_setting(database, VIRTUAL_NOW)
     clock = Clock("virtual", float(stored) if stored is not None else None)
     await put_setting(database, VIRTUAL_NOW, repr(clock.now()))
+
+    async def follow(arg: str) -> None:
+        """Another process advanced the clock (or, ``EVERYTHING``, may have)."""
+        if arg == EVERYTHING:
+            found = await get_setting(database, VIRTUAL_NOW)
+            if found is not None:
+                clock.catch_up(float(found))
+        else:
+            clock.catch_up(float(arg))
+
+    database.signals.subscribe("clock", follow)
     return clock
 
 

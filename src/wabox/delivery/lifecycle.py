@@ -57,11 +57,15 @@ class Lifecycle:
         # Other processes on the database make work this one is not woken for: look again
         # at least this often (real seconds). SQLite serves one process: no need.
         self._poll = POLL if database.dialect == "postgresql" else None
+        self._running = False
+        database.signals.subscribe("due", lambda _arg: self._wake.set())
         self.on_webhooks: Callable[[], None] = lambda: None
         self.on_recheck: Callable[[Channel, DueMessage], None] = lambda channel, message: None
 
     def wake(self) -> None:
-        self._wake.set()
+        """A step is due: the worker here looks now; where none runs here (an API-only
+        process), the other processes' workers are told."""
+        self._database.signals.publish("due", others=not self._running)
 
     def first_step(
         self,
@@ -106,6 +110,13 @@ class Lifecycle:
 
     async def run(self) -> None:
         """Advance due messages until cancelled; an error is logged and retried."""
+        self._running = True
+        try:
+            await self._work()
+        finally:
+            self._running = False
+
+    async def _work(self) -> None:
         while True:
             try:
                 steps = await advance_due(self._database, self._clock.now(), BATCH, self._plan)

@@ -37,7 +37,8 @@ class ScenarioBook:
     """All rules in memory: matching runs for every lifecycle step.
 
     The book is the one owner of the stored rules: ``add`` and ``delete`` write them and
-    reload the book in one step. Without a database it holds the file's rules only.
+    reload the book in one step; the books of other processes reload on their signal.
+    Without a database it holds the file's rules only.
     """
 
     def __init__(
@@ -49,6 +50,8 @@ class ScenarioBook:
         self._exact: dict[tuple[str | None, str], Scenario] = {}
         self._patterns: list[Scenario] = []
         self._index()
+        if database is not None:  # rules added or deleted by another process
+            database.signals.subscribe("scenarios", lambda _arg: self.reload())
 
     async def reload(self) -> None:
         """Read the stored rules again."""

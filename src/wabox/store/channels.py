@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from wabox.schema.sandbox import Channel, ChannelCreate, ChannelSettings
+from wabox.store.signals import EVERYTHING, Signals
 from wabox.store.tables import channels
 from wabox.store.writer import Writer
 
@@ -58,17 +59,21 @@ class ChannelRegistry:
     """Read-through cache of the channels table, keyed by API key and by phone_number_id.
 
     Authentication runs on every request, so it must not cost a query. A key this process
-    has not seen (a channel made by another process) falls through to the database.
+    has not seen (a channel made by another process) falls through to the database; a
+    channel changed or deleted anywhere is read again here when its signal comes.
     """
 
     def __init__(
         self,
         engine: AsyncEngine,
         writer: Writer,
+        signals: Signals | None = None,
         on_deleted: Callable[[str], None] = lambda channel_id: None,
     ) -> None:
         self._engine = engine
         self._writer = writer
+        self._signals = signals or Signals()
+        self._signals.subscribe("channel", self._changed)
         self._on_deleted = on_deleted
         self._by_key: dict[str, Channel] = {}
         self._by_id: dict[str, Channel] = {}
@@ -79,10 +84,31 @@ class ChannelRegistry:
     async def load(self) -> None:
         async with self._engine.connect() as connection:
             rows = (await connection.execute(sa.select(channels))).all()
+        known = set(self._by_id)
         self._by_key.clear()
         self._by_id.clear()
         for row in rows:
             self._remember(_row_to_channel(row))
+        for gone in known - set(self._by_id):
+            self._on_deleted(gone)
+
+    async def _changed(self, channel_id: str) -> None:
+        """A channel was made, changed or deleted, maybe by another process."""
+        if channel_id == EVERYTHING:
+            await self.load()
+            return
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(channels).where(channels.c.phone_number_id == channel_id)
+                )
+            ).first()
+        if (known := self._by_id.get(channel_id)) is not None:
+            self._forget(known)
+        if row is not None:
+            self._remember(_row_to_channel(row))
+        elif known is not None:
+            self._on_deleted(channel_id)
 
     def _remember(self, channel: Channel) -> None:
         self._unknown.pop(channel.api_key, None)
@@ -171,6 +197,7 @@ class ChannelRegistry:
         except sa.exc.IntegrityError as exc:
             raise ChannelConflict("phone_number_id or api_key is already taken") from exc
         self._remember(channel)
+        self._published(channel.phone_number_id)
         return channel
 
     async def set_api_key(self, channel: Channel, api_key: str) -> Channel:
@@ -188,6 +215,7 @@ class ChannelRegistry:
         self._forget(channel)
         updated = msgspec.structs.replace(channel, api_key=api_key)
         self._remember(updated)
+        self._published(channel.phone_number_id)
         return updated
 
     async def update(self, channel: Channel, **changes: Any) -> Channel:
@@ -205,6 +233,7 @@ class ChannelRegistry:
         await self._writer.run(write)
         self._forget(channel)
         self._remember(updated)
+        self._published(channel.phone_number_id)
         return updated
 
     async def delete(self, phone_number_id: str) -> bool:
@@ -219,7 +248,12 @@ class ChannelRegistry:
             self._forget(channel)
         if deleted:
             self._on_deleted(phone_number_id)
+            self._published(phone_number_id)
         return deleted > 0
+
+    def _published(self, channel_id: str) -> None:
+        """Every process, this one included, reads the channel again (rare: a change)."""
+        self._signals.publish("channel", channel_id)
 
 
 def _normalise_display(value: str | None) -> str | None:

@@ -99,6 +99,7 @@ async def record_inbound(
 
     await database.writer.run(write)
     database.open_windows.saw(channel_id, wa_id, now + window)
+    database.signals.publish("messages", channel_id)
 
 
 async def mark_inbound_read(database: Database, channel_id: str, wamid: str, now: float) -> bool:
@@ -149,7 +150,10 @@ async def mark_inbound_read(database: Database, channel_id: str, wamid: str, now
             )
         return True
 
-    return bool(await database.writer.run(write))
+    found = bool(await database.writer.run(write))
+    if found:
+        database.signals.publish("messages", channel_id)
+    return found
 
 
 async def window_expires_at(

@@ -18,6 +18,7 @@ from wabox.store.conversations import OpenWindows
 from wabox.store.links import FreshLinks
 from wabox.store.media import LiveMediaCache
 from wabox.store.pragmas import sqlite_pragmas
+from wabox.store.signals import EVERYTHING, Signals
 from wabox.store.sqlite_writer import SqliteWriter
 from wabox.store.writer import GroupCommitWriter, Writer
 
@@ -99,21 +100,38 @@ async def migrate(engine: AsyncEngine) -> None:
 
 
 class Database:
-    """The engine, its single writer and the store's caches, opened and closed together.
+    """The engine, its single writer, the store's caches and the signals that keep them
+    right in every process, opened and closed together.
 
     Each cache has one owner here and is invalidated only by the store functions that
     change what it remembers: the channel registry (channels), ``LiveMediaCache``
     (``store/media.py``), ``FreshLinks`` (``store/links.py``) and ``OpenWindows``
     (``store/conversations.py``). Deleting a channel clears what every cache holds of it.
+    Those functions publish what they changed (``signals``), and every other process on
+    the database drops the same entries within milliseconds.
     """
 
-    def __init__(self, engine: AsyncEngine, writer: Writer | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, writer: Writer | None = None, signals: Signals | None = None
+    ) -> None:
         self.engine = engine
         self.writer = writer or GroupCommitWriter(engine)
+        self.signals = signals or Signals()
         self.live_media = LiveMediaCache()
         self.fresh_links = FreshLinks(self.live_media)
         self.open_windows = OpenWindows()
-        self.channels = ChannelRegistry(engine, self.writer, on_deleted=self._channel_deleted)
+        self.channels = ChannelRegistry(
+            engine, self.writer, self.signals, on_deleted=self._channel_deleted
+        )
+        self.signals.subscribe("media", self._media_changed)
+
+    def _media_changed(self, arg: str) -> None:
+        """Media deleted or expired early, here or in another process."""
+        channel_id, _, media_id = arg.partition("/")
+        if arg == EVERYTHING or not media_id:
+            self.live_media.clear()
+        else:
+            self.live_media.forget(channel_id, media_id)
 
     def _channel_deleted(self, channel_id: str) -> None:
         """Its rows went by cascade; so does what the caches remember of them."""
@@ -155,14 +173,26 @@ class Database:
         except BaseException:
             await engine.dispose()
             raise
-        database = cls(engine, create_writer(url, engine))
+        signals = Signals(listen_dsn(engine) if engine.dialect.name == "postgresql" else None)
+        database = cls(engine, create_writer(url, engine), signals)
         database.writer.start()
-        if database.dialect == "sqlite":  # one process only: what is leased, a crash left
-            await database.writer.run(leases.release_all)
-        await database.channels.load()
+        try:
+            if database.dialect == "sqlite":  # one process only: what is leased, a crash left
+                await database.writer.run(leases.release_all)
+            await signals.start()  # listening before loading: no change falls in between
+            await database.channels.load()
+        except BaseException:
+            await database.close()
+            raise
         return database
 
     async def close(self) -> None:
-        """Commit what is queued, then release every connection."""
+        """Commit what is queued, tell other processes, then release every connection."""
         await self.writer.close()
+        await self.signals.close()
         await self.engine.dispose()
+
+
+def listen_dsn(engine: AsyncEngine) -> str:
+    """The engine's PostgreSQL URL as asyncpg's own ``connect`` takes it."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)

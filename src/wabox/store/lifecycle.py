@@ -84,9 +84,12 @@ async def advance_due(database: Database, now: float, limit: int, plan: Plan) ->
     Not waiting for the disk: a step lost in a crash is due again and redone, at worst
     sending its webhook twice.
     """
-    return await database.writer.run(
+    steps: list[Step] = await database.writer.run(
         functools.partial(_advance_due, now=now, limit=limit, plan=plan), durable=False
     )
+    if steps:
+        database.signals.publish("messages")
+    return steps
 
 
 def _advance_due(connection: sa.Connection, now: float, limit: int, plan: Plan) -> list[Step]:
@@ -213,7 +216,10 @@ async def fail_unsent(
         write_steps(connection, [plan(_due(row))], now)
         return True
 
-    return bool(await database.writer.run(write))
+    failed = bool(await database.writer.run(write))
+    if failed:
+        database.signals.publish("messages")
+    return failed
 
 
 async def release_checked(database: Database, wamid: str, now: float) -> bool:

@@ -162,3 +162,4 @@ class MediaOutcomeRow:
 async def record_media_outcome(database: Database, outcome: MediaOutcomeRow, now: float) -> None:
     values = {**asdict(outcome), "created_at": now}
     await database.writer.insert(((message_media, values),))
+    database.signals.publish("messages")

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from wabox.store.database import Database
 
 
+from wabox.store.signals import EVERYTHING
 from wabox.store.tables import media
 
 # How long a process trusts what it confirmed about a media row: a deletion or early expiry
@@ -172,6 +173,8 @@ async def delete_media(
 
     sha256 = await database.writer.run(write)
     database.live_media.forget(channel_id, media_id)
+    if sha256 is not None:
+        database.signals.publish("media", f"{channel_id}/{media_id}")
     return sha256
 
 
@@ -201,6 +204,8 @@ async def expire_media(database: Database, media_id: str, now: float) -> bool:
 
     changed = await database.writer.run(write)
     database.live_media.clear()
+    if changed:
+        database.signals.publish("media", EVERYTHING)  # its channel is not known here
     return changed > 0
 
 

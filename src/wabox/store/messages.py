@@ -79,6 +79,7 @@ async def insert_accepted(
             *extra,
         )
     )
+    database.signals.publish("messages", channel_id)
 
 
 async def list_messages(
@@ -177,4 +178,6 @@ async def clear_messages(database: Database, channel: str | None = None) -> int:
             query = query.where(messages.c.channel_id == channel)
         return connection.execute(query).rowcount
 
-    return await database.writer.run(write)
+    cleared: int = await database.writer.run(write)
+    database.signals.publish("messages", channel or "")
+    return cleared

@@ -31,6 +31,7 @@ async def add_scenario(database: Database, scenario: Scenario, now: float) -> No
         connection.execute(sa.insert(scenarios).values(id=scenario.id, spec=spec, created_at=now))
 
     await database.writer.run(write)
+    database.signals.publish("scenarios", here=False)  # the book here reloads itself
 
 
 async def delete_scenario(database: Database, scenario_id: str | None = None) -> int:
@@ -42,4 +43,7 @@ async def delete_scenario(database: Database, scenario_id: str | None = None) ->
             query = query.where(scenarios.c.id == scenario_id)
         return connection.execute(query).rowcount
 
-    return await database.writer.run(write)
+    deleted: int = await database.writer.run(write)
+    if deleted:
+        database.signals.publish("scenarios", here=False)  # the book here reloads itself
+    return deleted

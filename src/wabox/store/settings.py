@@ -30,6 +30,24 @@ async def put_setting(database: Database, key: str, value: str) -> None:
     await database.writer.run(write)
 
 
+async def add_to_setting(database: Database, key: str, seconds: float, floor: float) -> float:
+    """Add ``seconds`` to a number kept as a setting (at least ``floor`` before), in one
+    transaction, so two processes adding at once both count."""
+
+    def write(connection: sa.Connection) -> float:
+        query = sa.select(settings.c.value).where(settings.c.key == key)
+        if connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        stored = connection.scalar(query)
+        value = max(float(stored), floor) if stored is not None else floor
+        value += seconds
+        connection.execute(sa.delete(settings).where(settings.c.key == key))
+        connection.execute(sa.insert(settings).values(key=key, value=repr(value)))
+        return value
+
+    return float(await database.writer.run(write))
+
+
 def read_local_setting(sqlite_path: Path, key: str) -> str | None:
     """Read one setting from an embedded database without opening the async engine (CLI)."""
     if not sqlite_path.exists():

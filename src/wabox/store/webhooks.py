@@ -168,6 +168,7 @@ async def claim(
 async def record(database: Database, outcomes: Sequence[Outcome]) -> None:
     """Write delivery results; one lost in a crash means one more delivery, never a loss."""
     await database.writer.run(functools.partial(_record, outcomes=outcomes), durable=False)
+    database.signals.publish("messages")
 
 
 async def finish(

@@ -1,11 +1,14 @@
 """Live updates: one Server-Sent Events stream per open page, read by ``static/live.js``.
 
-The store is polled, not subscribed to, so a change made by any process shows.
+A page is told to refresh when the store's change marker moved. The marker is read when
+a signal says messages changed, here or in another process on the database
+(``store/signals.py``), and every ``FALLBACK`` seconds in case a signal was lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 
@@ -15,7 +18,7 @@ from starlette.responses import Response, StreamingResponse
 from wabox.store.inbox import change_marker
 from wabox.ui.signin import signed_in
 
-POLL = 0.3  # seconds between looks for changes, per open page
+FALLBACK = 2.0  # seconds between looks when no signal came
 # At most one refresh a second per page: under a load test the store changes all the time,
 # and each refresh reads the customer list and the chat again.
 MIN_GAP = 1.0
@@ -27,20 +30,23 @@ async def events(request: Request) -> Response:
     runtime = signed_in(request)
 
     async def stream() -> AsyncIterator[bytes]:
-        last = await change_marker(runtime.database)
-        quiet = 0.0
-        sent_at = 0.0
-        yield b"retry: 1000\n\n"
-        while not await request.is_disconnected():
-            await asyncio.sleep(max(POLL, sent_at + MIN_GAP - time.monotonic()))
-            marker = await change_marker(runtime.database)
-            if marker != last:
-                last, quiet, sent_at = marker, 0.0, time.monotonic()
-                yield b"event: change\ndata: {}\n\n"
-            else:
-                quiet += POLL
-                if quiet >= KEEPALIVE:
-                    quiet = 0.0
+        with runtime.database.signals.watching("messages") as changed:
+            last = await change_marker(runtime.database)
+            sent_at = 0.0
+            quiet_since = time.monotonic()
+            yield b"retry: 1000\n\n"
+            while not await request.is_disconnected():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), FALLBACK)
+                changed.clear()
+                await asyncio.sleep(max(0.0, sent_at + MIN_GAP - time.monotonic()))
+                marker = await change_marker(runtime.database)
+                if marker != last:
+                    last, sent_at = marker, time.monotonic()
+                    quiet_since = sent_at
+                    yield b"event: change\ndata: {}\n\n"
+                elif time.monotonic() - quiet_since >= KEEPALIVE:
+                    quiet_since = time.monotonic()
                     yield b": keep-alive\n\n"
 
     return StreamingResponse(

@@ -80,9 +80,13 @@ class Dispatcher:
         # often (real seconds) on a database many processes share.
         self._poll = POLL if database.dialect == "postgresql" else None
         self._next_full_look = 0.0
+        self._running = False
+        database.signals.subscribe("webhooks", lambda _arg: self._wake.set())
 
     def wake(self) -> None:
-        self._wake.set()
+        """A webhook is due: the dispatcher here looks now; where none runs here (an
+        API-only process), the other processes' dispatchers are told."""
+        self._database.signals.publish("webhooks", others=not self._running)
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -95,6 +99,7 @@ class Dispatcher:
 
     async def run(self) -> None:
         recorder = asyncio.get_running_loop().create_task(self._record_results())
+        self._running = True
         try:
             while True:
                 try:
@@ -105,6 +110,7 @@ class Dispatcher:
                     log.exception("webhook dispatch failed; retrying in 1 s")
                     await asyncio.sleep(1)
         finally:
+            self._running = False
             recorder.cancel()
 
     async def _round(self) -> None:
@@ -206,7 +212,7 @@ class Dispatcher:
                 continue
             for outcome in batch:
                 self._claimed.discard(outcome.id)
-            self.wake()
+            self._wake.set()
 
     async def close(self) -> None:
         """Stop, write what finished, and give unfinished claims back so they are due now."""
