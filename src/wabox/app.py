@@ -102,6 +102,8 @@ def routes() -> list[BaseRoute]:
         both(ATTACHMENTS_PATH, media.download_media, "GET"),
         # Server
         server("/health", health.health, "GET"),
+        server("/livez", health.livez, "GET"),
+        server("/readyz", health.readyz, "GET"),
         server("/metrics", health.metrics, "GET"),
         server("/openapi.json", openapi.get_openapi, "GET", documented=False),
         server("/docs", openapi.get_docs, "GET", documented=False),
@@ -159,13 +161,23 @@ def routes() -> list[BaseRoute]:
     ]
 
 
+# What a worker-only process (``--role worker``) serves: what orchestrators ask.
+WORKER_PATHS = frozenset({"/health", "/livez", "/readyz", "/metrics"})
+
+
+def app_from_env() -> Starlette:
+    """The app as the environment configures it: each process of ``serve --workers N``."""
+    return create_app(Config.from_env())
+
+
 def create_app(config: Config, on_ready: Callable[[Runtime], None] | None = None) -> Starlette:
     """The app for ``config``; ``on_ready`` runs once the store is open (the CLI's banner)."""
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[State]:
         runtime = await open_runtime(config)
-        runtime.start_workers()
+        if config.runs_workers:
+            runtime.start_workers()
         # Everything alive now (modules, tables, routes) lives as long as the process: keep
         # it out of the collector's sweeps, which otherwise cost the accept path ~20 %.
         gc.collect()
@@ -177,8 +189,13 @@ def create_app(config: Config, on_ready: Callable[[Runtime], None] | None = None
         finally:
             await runtime.close()
 
+    served = [
+        route
+        for route in routes()
+        if config.runs_http_api or getattr(route, "path", None) in WORKER_PATHS
+    ]
     return Starlette(
-        routes=routes(),
+        routes=served,
         lifespan=lifespan,
         exception_handlers={
             signin.NotSignedIn: signin.not_signed_in,

@@ -141,12 +141,35 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a webhook is retried (with backoff) before it is dead (7 days, as Meta).",
     ),
     Setting(
+        "workers",
+        "WABOX_WORKERS",
+        "1",
+        "Server processes sharing the port; more than 1 needs PostgreSQL (`WABOX_DATABASE_URL`).",
+    ),
+    Setting(
+        "role",
+        "WABOX_ROLE",
+        "all",
+        "`all`, `api` (HTTP only: no background work) or `worker` (statuses, webhooks and "
+        "media sweeps; HTTP only for `/livez`, `/readyz` and `/metrics`).",
+    ),
+    Setting(
+        "migrate",
+        "WABOX_MIGRATE",
+        "1",
+        "0: do not migrate the database on start; refuse one `wabox migrate` has not brought "
+        "to this version.",
+    ),
+    Setting(
         "max_body_bytes",
         "WABOX_MAX_BODY_BYTES",
         "1048576",
         "Largest JSON request body accepted; larger bodies get HTTP 413 in the Graph envelope.",
     ),
 )
+
+
+ROLES = ("all", "api", "worker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +197,31 @@ class Config:
     channel_defaults: str = "{}"
     webhook_timeout: float = 5.0
     webhook_retry_for: float = 7 * 86400.0
+    workers: int = 1
+    role: str = "all"
+    migrate: bool = True
     max_body_bytes: int = 1_048_576
+
+    @property
+    def runs_http_api(self) -> bool:
+        return self.role in ("all", "api")
+
+    @property
+    def runs_workers(self) -> bool:
+        return self.role in ("all", "worker")
+
+    def problem(self) -> str | None:
+        """A combination of settings that cannot work, in one line."""
+        if self.role not in ROLES:
+            return f"WABOX_ROLE must be one of {', '.join(ROLES)}, got {self.role!r}"
+        if self.workers < 1:
+            return f"WABOX_WORKERS must be at least 1, got {self.workers}"
+        if self.workers > 1 and self.resolved_database_url.startswith("sqlite"):
+            return (
+                "several workers need a database they can share: set WABOX_DATABASE_URL to "
+                "a PostgreSQL database (SQLite serves one process)"
+            )
+        return None
 
     @property
     def resolved_database_url(self) -> str:

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter
 
 from wabox.clock import Clock
 from wabox.config import Config
@@ -32,7 +32,7 @@ from wabox.schema.sandbox import (
     merged_settings,
 )
 from wabox.store.buckets import Buckets, MemoryBuckets, RedisBuckets
-from wabox.store.database import Database
+from wabox.store.database import Database, schema_problem, schema_revision
 from wabox.store.settings import add_to_setting, get_setting, put_setting
 from wabox.store.signals import EVERYTHING
 from wabox.webhooks.dispatcher import Dispatcher
@@ -83,6 +83,24 @@ class Runtime:
             ),
         ]
 
+    async def readiness(self) -> dict[str, str]:
+        """Each readiness check with ``ok`` or what is wrong (``/readyz``)."""
+        checks = {"database": "ok", "schema": "ok"}
+        try:
+            revision = await asyncio.wait_for(schema_revision(self.database.engine), 2.0)
+        except Exception as exc:  # unreachable, refused, timed out: all say "not ready"
+            checks["database"] = f"unreachable: {type(exc).__name__}: {exc}"[:300]
+            checks["schema"] = "unknown"
+        else:
+            if (problem := schema_problem(revision, migrating=False)) is not None:
+                checks["schema"] = problem
+        if self.config.runs_workers:
+            stopped = [task.get_name() for task in self.workers if task.done()]
+            checks["workers"] = f"stopped: {', '.join(stopped)}" if stopped else "ok"
+            if not self.workers:
+                checks["workers"] = "not started"
+        return checks
+
     async def advance_clock(self, seconds: float) -> float:
         """Move the virtual clock, persisted so a restart resumes at the same time, for
         every process on the database."""
@@ -109,7 +127,7 @@ async def open_runtime(config: Config) -> Runtime:
     the values generated on the first start are kept, so restarts don't break clients.
     """
     blobs = BlobStore.from_url(config.resolved_media_url)
-    database = await Database.open(config.resolved_database_url)
+    database = await Database.open(config.resolved_database_url, migrate_schema=config.migrate)
     try:
         # Processes starting together take turns, so each reads what the first one made.
         async with database.one_at_a_time():
@@ -130,8 +148,17 @@ async def open_runtime(config: Config) -> Runtime:
         await database.close()
         raise
     secret = bytes.fromhex(url_secret)
-    buckets: Buckets = RedisBuckets(config.redis_url) if config.redis_url else MemoryBuckets()
     metrics = CollectorRegistry()
+    fail_open = Counter(
+        "wabox_rate_limit_fail_open",
+        "Requests let through unlimited because Redis (WABOX_REDIS_URL) did not answer",
+        registry=metrics,
+    )
+    buckets: Buckets = (
+        RedisBuckets(config.redis_url, on_fail_open=fail_open.inc)
+        if config.redis_url
+        else MemoryBuckets()
+    )
     fetcher = Fetcher(
         AddressGuard(config.link_allow), config.link_connect_timeout, config.link_timeout
     )

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import Server, running_server
 from tests.delivery.helpers import advance, client, new_channel
-from tests.helpers import assert_graph_error, message
+from tests.helpers import assert_graph_error, free_port, message
 from wabox.samples import sample_path
 from wabox.store.buckets import Buckets, MemoryBuckets, RedisBuckets
 
@@ -135,6 +135,27 @@ def test_two_processes_share_the_buckets_through_redis(tmp_path: Path) -> None:
     # One bucket per process would take 45 each (90); the shared one takes 45, plus a cell
     # for each 6 s the burst lasted.
     assert 45 <= accepted <= 45 + int(elapsed // 6) + 1, (accepted, elapsed)
+
+
+def test_with_redis_down_sends_fail_open_with_a_warning_and_a_counter(tmp_path: Path) -> None:
+    """Redis set but unreachable: the limits are not applied (nobody gets a 500 or a 130429
+    from a rate limiter that is down), each such check is counted in /metrics, and the log
+    says why, once."""
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    with running_server(tmp_path, WABOX_REDIS_URL=down) as instance:
+        channel = new_channel(instance, enforce_window=False, pair_rate_limit=True)
+        with client(instance, channel) as c:
+            statuses = {text(c, "16505558100").status_code for _ in range(50)}
+        assert statuses == {200}  # 50 > the pair burst of 45: no limit was applied
+        metrics = httpx.get(f"{instance.base_url}/metrics").text
+        (line,) = [
+            line
+            for line in metrics.splitlines()
+            if line.startswith("wabox_rate_limit_fail_open_total")
+        ]
+        assert float(line.split()[-1]) >= 50
+        output = instance.output()
+    assert output.count("Redis unreachable, rate limits not applied") == 1, output
 
 
 def test_the_upload_limit_shares_the_buckets_and_the_clock(server: Server) -> None:

@@ -236,3 +236,30 @@ def test_the_virtual_clock_advanced_through_one_process_moves_in_the_other(
             assert eventually(
                 lambda: admin.get("/sandbox/clock").json()["now"] == moved + 15, timeout=WITHIN
             )
+
+
+def test_an_open_inbox_page_hears_of_messages_another_process_handled(
+    tmp_path: Path,
+) -> None:
+    """The inbox's live stream waits for a signal, and signals cross processes: a message
+    sent through the first process refreshes a page open on the second at once (the
+    stream's fallback look comes only every 2 s)."""
+    with two_processes(tmp_path, WABOX_UI_OPEN="1") as (one, two):
+        channel = make_channel(one)
+        with httpx.stream("GET", f"{two.base_url}/ui/events", timeout=10) as stream:
+            lines = stream.iter_lines()
+            assert next(lines) == "retry: 1000"
+
+            def next_change() -> float:
+                for line in lines:
+                    if line == "event: change":
+                        return time.monotonic()
+                raise AssertionError("the stream ended")
+
+            first = next_change()  # the first look always refreshes: the page may be behind
+            # Past the 1 s a page waits between refreshes, and well before the stream's
+            # fallback look (2 s after the first): only a signal can refresh it at once.
+            time.sleep(max(0.0, first + 1.1 - time.monotonic()))
+            sent_at = time.monotonic()
+            send(one, channel)
+            assert next_change() - sent_at < 0.5

@@ -48,6 +48,7 @@ from wabox.schema.sandbox import (
     Deleted,
     Health,
     MessageList,
+    Readiness,
     WebhookDeliveryList,
 )
 from wabox.schema.scenarios import Scenario, ScenarioList
@@ -230,6 +231,8 @@ DOCS: dict[Endpoint, Doc] = {
     ),
     # Server
     health.health: Doc(response=Health, summary="Liveness check."),
+    health.livez: Doc(response=Health),
+    health.readyz: Doc(response=Readiness),
     health.metrics: Doc(
         answer={
             "description": "Prometheus text exposition format",

@@ -1,9 +1,10 @@
 """The ``wabox`` command: one module per command group.
 
-``serve`` starts the sandbox (``serve.py``). Against a running server, with the admin token:
-``channel``, ``template``, ``inbound`` (write as a customer) and ``tail``. As the business,
-through ``wabox.client`` against wabox or a real host: ``send`` and ``media``. ``assets``
-hosts and checks media links. The connection options are defined once, in ``connection.py``.
+``serve`` starts the sandbox (``serve.py``); ``migrate`` brings a database to its schema.
+Against a running server, with the admin token: ``channel``, ``template``, ``inbound``
+(write as a customer) and ``tail``. As the business, through ``wabox.client`` against
+wabox or a real host: ``send`` and ``media``. ``assets`` hosts and checks media links.
+The connection options are defined once, in ``connection.py``.
 
 Importing this package loads typer and nothing of the server: each command imports httpx,
 rich, the client or the server's modules when it runs, so ``--help`` is immediate
@@ -17,12 +18,13 @@ import os
 
 import typer
 
-from wabox.cli import assets, channel, inbound, media, send, serve, tail, template
+from wabox.cli import assets, channel, inbound, media, migrate, send, serve, tail, template
 
 app = typer.Typer(
     help="wabox: WhatsApp Business messaging in a box.", no_args_is_help=True, rich_markup_mode=None
 )
 app.command()(serve.serve)
+app.command()(migrate.migrate)
 app.add_typer(channel.app, name="channel")
 app.add_typer(template.app, name="template")
 app.command()(inbound.inbound)

@@ -2,11 +2,17 @@
 
 The server's modules (the app, uvicorn, the store and the media libraries) are imported when
 the command runs, after the settings are read, so a wrong setting stops the start at once.
+A database this wabox cannot work on (a newer schema, or an unmigrated one with
+``--no-migrate``) stops it too, with one line. ``--workers N`` runs N processes on one port
+(uvicorn's supervisor restarts one that dies); they share the database, so N > 1 needs
+PostgreSQL.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+import asyncio
+import os
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -35,36 +41,80 @@ def serve(
             "--ui-open", help="Open the web inbox without the token link (local use only)."
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Processes sharing the port (WABOX_WORKERS); more than 1 needs PostgreSQL."
+        ),
+    ] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(
+            help="all, api (HTTP only) or worker (background work only) (WABOX_ROLE).",
+            show_default="all",
+        ),
+    ] = None,
+    migrate: Annotated[
+        bool | None,
+        typer.Option(
+            "--migrate/--no-migrate",
+            help="Migrate the database on start (WABOX_MIGRATE); with --no-migrate, refuse "
+            "a database `wabox migrate` has not brought to this version.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Start the server on its embedded defaults (SQLite + a local folder)."""
     from wabox.config import Config
 
     console = out()
     try:
-        config = Config.from_env(host=host, port=port, data_dir=data_dir, ui_open=ui_open)
+        config = Config.from_env(
+            host=host,
+            port=port,
+            data_dir=data_dir,
+            ui_open=ui_open,
+            workers=workers,
+            role=role,
+            migrate=migrate,
+        )
         check_settings(config)
-    except (ValueError, OSError) as exc:
-        console.print(f"[red]wabox cannot start: {exc}[/red]", highlight=False)
+        asyncio.run(check_database(config))
+    except (ValueError, OSError, RuntimeError) as exc:
+        console.print(f"[red]wabox cannot start: {exc}[/red]", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
 
     import uvicorn
 
-    from wabox.app import create_app
     from wabox.http_protocol import BodyPassingProtocol
 
     shown_host = f"[{config.host}]" if ":" in config.host else config.host
     base_url = f"http://{shown_host}:{config.port}"
-    application = create_app(config, on_ready=lambda runtime: banner(console, runtime, base_url))
-    uvicorn.run(
-        application,
-        host=config.host,
-        port=config.port,
-        log_level="warning",
-        access_log=False,
-        loop="uvloop",
-        http=BodyPassingProtocol,
-        timeout_graceful_shutdown=5,
-    )
+    options: dict[str, Any] = {
+        "host": config.host,
+        "port": config.port,
+        "log_level": "warning",
+        "access_log": False,
+        "loop": "uvloop",
+        "http": BodyPassingProtocol,
+        "timeout_graceful_shutdown": 5,
+    }
+    if config.workers == 1:
+        from wabox.app import create_app
+
+        def show(runtime: Runtime) -> None:
+            if config.runs_http_api:
+                banner(console, runtime, base_url)
+
+        uvicorn.run(create_app(config, on_ready=show), **options)
+        return
+    # The first start's work (migrations, generated settings, the default channel) happens
+    # once, here, so the banner can say what every process serves; each process then reads
+    # the same settings from the environment.
+    if config.runs_http_api:
+        asyncio.run(_show_banner(console, config, base_url))
+    os.environ.update(_environment(config))
+    uvicorn.run("wabox.app:app_from_env", factory=True, workers=config.workers, **options)
 
 
 def check_settings(config: Config) -> None:
@@ -73,9 +123,54 @@ def check_settings(config: Config) -> None:
     from wabox.delivery.scenarios import load_scenario_file
     from wabox.schema.sandbox import channel_defaults
 
+    if (problem := config.problem()) is not None:
+        raise ValueError(problem)
     channel_defaults(config.channel_defaults)
     if config.scenarios is not None:
         load_scenario_file(config.scenarios)
+
+
+async def check_database(config: Config) -> None:
+    """A database this wabox cannot work on stops the start here, in one line."""
+    from wabox.store.database import (
+        SchemaProblem,
+        create_engine,
+        schema_problem,
+        schema_revision,
+    )
+
+    engine = create_engine(config.resolved_database_url)
+    try:
+        revision = await schema_revision(engine)
+    except Exception as exc:  # the driver's own errors: unreachable, refused, no such db
+        raise RuntimeError(f"cannot open the database: {exc}") from exc
+    finally:
+        await engine.dispose()
+    if (problem := schema_problem(revision, migrating=config.migrate)) is not None:
+        raise SchemaProblem(problem)
+
+
+async def _show_banner(console: Console, config: Config, base_url: str) -> None:
+    from wabox.runtime import open_runtime
+
+    runtime = await open_runtime(config)
+    try:
+        banner(console, runtime, base_url)
+    finally:
+        await runtime.close()
+
+
+def _environment(config: Config) -> dict[str, str]:
+    """The settings flags gave, as the ``WABOX_*`` variables each process reads."""
+    given = {
+        "WABOX_HOST": config.host,
+        "WABOX_PORT": str(config.port),
+        "WABOX_DATA_DIR": str(config.data_dir),
+        "WABOX_UI_OPEN": "1" if config.ui_open else "0",
+        "WABOX_ROLE": config.role,
+        "WABOX_MIGRATE": "1" if config.migrate else "0",
+    }
+    return given
 
 
 def banner(console: Console, runtime: Runtime, base_url: str) -> None:
@@ -95,7 +190,7 @@ def banner(console: Console, runtime: Runtime, base_url: str) -> None:
         ("WABA id", channel.waba_id),
         ("API key", channel.api_key),
         ("Admin token", runtime.admin_token),
-        ("Database", _redact(runtime.config.resolved_database_url)),
+        ("Database", redact(runtime.config.resolved_database_url)),
     )
     console.print(f"[bold]wabox {wabox.__version__}[/bold] is ready", soft_wrap=True)
     for label, value in rows:
@@ -104,7 +199,7 @@ def banner(console: Console, runtime: Runtime, base_url: str) -> None:
         )
 
 
-def _redact(url: str) -> str:
+def redact(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"

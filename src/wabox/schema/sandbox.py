@@ -180,6 +180,13 @@ class Health(msgspec.Struct):
     status: str
 
 
+class Readiness(msgspec.Struct):
+    """``checks``: each check's name with ``ok``, or what is wrong."""
+
+    status: str  # ready | not ready
+    checks: dict[str, str]
+
+
 class WebhookAttempt(msgspec.Struct, kw_only=True, omit_defaults=True):
     at: float
     url: str

@@ -8,7 +8,12 @@ shares one bucket per key.
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from typing import Protocol
+
+log = logging.getLogger("wabox.limits")
 
 MAX_KEYS = 100_000  # memory backend: past this, keys whose bucket is full again are dropped
 
@@ -61,17 +66,37 @@ return '0'
 
 
 class RedisBuckets:
-    """One Lua script per check: atomic across processes, one round trip."""
+    """One Lua script per check: atomic across processes, one round trip.
 
-    def __init__(self, url: str) -> None:
+    With Redis unreachable the limits fail open: the request is allowed, ``on_fail_open``
+    counts it (``/metrics``) and a warning is logged at most every ``WARN_EVERY`` seconds.
+    A sandbox that refuses sends because its rate limiter is down helps nobody.
+    """
+
+    TIMEOUT = 1.0  # seconds Redis has to answer before a check fails open
+    WARN_EVERY = 10.0
+
+    def __init__(self, url: str, on_fail_open: Callable[[], None] = lambda: None) -> None:
         import redis.asyncio  # only scaled-out deployments need it loaded
 
-        self._redis = redis.asyncio.Redis.from_url(url)
+        self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
+        self._redis = redis.asyncio.Redis.from_url(
+            url, socket_connect_timeout=self.TIMEOUT, socket_timeout=self.TIMEOUT
+        )
         self._script = self._redis.register_script(_GCRA)
+        self._on_fail_open = on_fail_open
+        self._warned_at = -self.WARN_EVERY
 
     async def take(self, key: str, interval: float, burst: int, now: float) -> float:
         args = [max(1, micros(interval)), burst, micros(now)]
-        answer = await self._script(keys=[f"wabox:gcra:{key}"], args=args)
+        try:
+            answer = await self._script(keys=[f"wabox:gcra:{key}"], args=args)
+        except self._errors as exc:
+            self._on_fail_open()
+            if time.monotonic() - self._warned_at >= self.WARN_EVERY:
+                self._warned_at = time.monotonic()
+                log.warning("Redis unreachable, rate limits not applied: %s", exc)
+            return 0.0
         return int(answer) / 1_000_000
 
     async def close(self) -> None:

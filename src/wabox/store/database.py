@@ -10,6 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from wabox.store import leases
@@ -63,11 +66,59 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
-def _upgrade(connection: sa.Connection) -> None:
+def _alembic(connection: sa.Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    return config
+
+
+def _upgrade(connection: sa.Connection) -> None:
+    command.upgrade(_alembic(connection), "head")
+
+
+class SchemaProblem(RuntimeError):
+    """The database's schema is not the one this wabox works with; the message says what
+    to do, in one line."""
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _revision(connection: sa.Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def schema_revision(engine: AsyncEngine) -> str | None:
+    """The schema revision the database is at; None when wabox never migrated it."""
+    async with engine.connect() as connection:
+        return await connection.run_sync(_revision)
+
+
+def schema_problem(current: str | None, *, migrating: bool) -> str | None:
+    """What is wrong with a database at ``current`` for this wabox, or None. ``migrating``:
+    the caller is about to migrate, so only a schema newer than this wabox is wrong."""
+    script = ScriptDirectory.from_config(_alembic())
+    head = head_revision()
+    if current is not None:
+        try:
+            script.get_revision(current)
+        except CommandError:
+            return (
+                f"the database's schema (revision {current}) is newer than this wabox "
+                f"(revision {head}): upgrade wabox, or use another database"
+            )
+    if migrating or current == head:
+        return None
+    if current is None:
+        return "the database has no wabox schema yet: run `wabox migrate` first"
+    return (
+        f"the database's schema (revision {current}) is older than this wabox (revision "
+        f"{head}): run `wabox migrate` first"
+    )
 
 
 # pg_advisory_lock's key for start-up: any bigint of our own ("wabox" in ASCII).
@@ -92,11 +143,21 @@ async def one_at_a_time(engine: AsyncEngine) -> AsyncIterator[None]:
             )
 
 
-async def migrate(engine: AsyncEngine) -> None:
+async def migrate(engine: AsyncEngine) -> tuple[str | None, str]:
     """Bring the schema to the newest revision; safe to run on every start, by any number
-    of processes at once."""
+    of processes at once. Returns the revisions before and after."""
     async with one_at_a_time(engine), engine.begin() as connection:
+        before = await connection.run_sync(_revision)
+        if (problem := schema_problem(before, migrating=True)) is not None:
+            raise SchemaProblem(problem)
         await connection.run_sync(_upgrade)
+    return before, head_revision()
+
+
+async def check_schema(engine: AsyncEngine) -> None:
+    """Refuse a database this wabox cannot work on as it is (``migrate=False``)."""
+    if (problem := schema_problem(await schema_revision(engine), migrating=False)) is not None:
+        raise SchemaProblem(problem)
 
 
 class Database:
@@ -166,10 +227,15 @@ class Database:
                 await connection.rollback()
 
     @classmethod
-    async def open(cls, url: str) -> Database:
+    async def open(cls, url: str, *, migrate_schema: bool = True) -> Database:
+        """``migrate_schema=False``: refuse (``SchemaProblem``) a database not migrated to
+        this wabox's schema, for deployments that run ``wabox migrate`` first."""
         engine = create_engine(url)
         try:
-            await migrate(engine)
+            if migrate_schema:
+                await migrate(engine)
+            else:
+                await check_schema(engine)
         except BaseException:
             await engine.dispose()
             raise

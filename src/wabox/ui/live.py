@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -31,7 +32,10 @@ async def events(request: Request) -> Response:
 
     async def stream() -> AsyncIterator[bytes]:
         with runtime.database.signals.watching("messages") as changed:
-            last = await change_marker(runtime.database)
+            # What the page shows was read before this stream began; whatever changed in
+            # between (or while a lost connection was being retried) is unknown, so the
+            # first look always refreshes it.
+            last: tuple[Any, ...] | None = None
             sent_at = 0.0
             quiet_since = time.monotonic()
             yield b"retry: 1000\n\n"
