@@ -162,7 +162,15 @@ async def open_runtime(config: Config) -> Runtime:
     fetcher = Fetcher(
         AddressGuard(config.link_allow), config.link_connect_timeout, config.link_timeout
     )
-    links = LinkMedia(database, blobs, fetcher, config.media_ttl, LinkMetrics(metrics), clock)
+    links = LinkMedia(
+        database,
+        blobs,
+        fetcher,
+        config.media_ttl,
+        LinkMetrics(metrics),
+        clock,
+        fetch_timeout=config.link_timeout,
+    )
     scenarios = ScenarioBook(
         load_scenario_file(config.scenarios) if config.scenarios else [], database
     )

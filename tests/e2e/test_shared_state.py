@@ -13,6 +13,7 @@ import contextlib
 import io
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from PIL import Image
 from tests.conftest import SUITE_ENV, Server
 from tests.delivery.receiver import Receiver, running_receiver
 from tests.helpers import eventually, message, stored
+from tests.links.origin import Origin
 from tests.postgres import fresh_database
 from tests.s3 import BUCKET, CREDENTIALS, moto_server
 
@@ -263,3 +265,45 @@ def test_an_open_inbox_page_hears_of_messages_another_process_handled(
             sent_at = time.monotonic()
             send(one, channel)
             assert next_change() - sent_at < 0.5
+
+
+def jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (16, 12), (10, 20, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_one_link_is_fetched_once_for_every_process_that_needs_it(
+    tmp_path: Path, origin: Origin
+) -> None:
+    """Single flight through the database: while one process fetches a link, the others'
+    messages with the same link wait for its result instead of asking the origin again."""
+    link = origin.serve("/shared.jpg", jpeg(), headers={"Content-Type": "image/jpeg"}, delay=1)
+    with two_processes(tmp_path, WABOX_LINK_ALLOW="127.0.0.1") as (one, two):
+        channel = make_channel(one)
+        image = message("image", {"link": link})
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda n: post((one, two)[n % 2], channel, image), range(16)))
+        wamids = [answer.json()["messages"][0]["id"] for answer in answers]
+        for wamid in wamids:
+            eventually(lambda w=wamid: stored(one, w)["state"] != "accepted")
+        assert {stored(one, w)["state"] for w in wamids} <= {"sent", "delivered", "read"}
+        assert origin.count("/shared.jpg") == 1
+
+
+def test_a_link_fetch_of_a_killed_process_is_taken_over_after_its_lease(
+    tmp_path: Path, origin: Origin
+) -> None:
+    link = origin.serve("/slow.jpg", jpeg(), headers={"Content-Type": "image/jpeg"}, delay=30)
+    env = {"WABOX_LINK_ALLOW": "127.0.0.1", "WABOX_LINK_TIMEOUT": "2"}  # a 12 s lease
+    with two_processes(tmp_path, **env) as (one, two):
+        channel = make_channel(one)
+        image = message("image", {"link": link})
+        assert post(one, channel, image).status_code == 200
+        assert eventually(lambda: origin.count("/slow.jpg") == 1)
+        waiting = post(two, channel, image).json()["messages"][0]["id"]
+        one.kill()  # mid-fetch: its flight is nobody's once its lease ends
+        origin.assets["/slow.jpg"].delay = 0
+        assert eventually(lambda: stored(two, waiting)["state"] != "accepted", timeout=30)
+        assert stored(two, waiting)["state"] in ("sent", "delivered", "read")
+        assert origin.count("/slow.jpg") == 2

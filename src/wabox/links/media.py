@@ -1,20 +1,25 @@
 """Media for a link: from the channel's cache when its rule allows, else from the origin.
 
 One origin request serves every message that needs the same link at the same moment
-(single flight, per process). Fetched bytes become a media row (source ``link``) like an
-upload's, so the type rules, the inbox and retention treat them alike; the cache entry
-points at that row. Entries live in the database (shared by processes and restarts), and
-fresh ones are also remembered in memory (``store/links.py``'s ``FreshLinks``), so a cache
-hit costs no query.
+(single flight): within a process, the messages that need it wait for one task; across
+the processes on one PostgreSQL database, the process that claims the link's flight row
+fetches it and the others wait for its result (``store/link_flights.py``), woken by its
+signal or, should that be lost, a look every second. Fetched bytes become a media row
+(source ``link``) like an upload's, so the type rules, the inbox and retention treat them
+alike; the cache entry points at that row. Entries live in the database (shared by
+processes and restarts), and fresh ones are also remembered in memory (``store/links.py``'s
+``FreshLinks``), so a cache hit costs no query.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from prometheus_client import CollectorRegistry, Counter
@@ -26,8 +31,18 @@ from wabox.media.ingest import keep_blob
 from wabox.media.store import BlobStore
 from wabox.schema.sandbox import Channel
 from wabox.store.database import Database
+from wabox.store.link_flights import (
+    Flight,
+    claim_flight,
+    finish_flight,
+    flight_name,
+    flight_result,
+)
 from wabox.store.links import CacheEntry, drop_cache_entry, get_cache_entry, put_cache_entry
 from wabox.store.media import MediaRow, get_live_media
+
+POLL = 1.0  # real seconds between looks at another process's flight, signal or not
+LEASE_MARGIN = 10.0  # a flight's lease: the fetch's whole timeout, and this much more
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +85,7 @@ class LinkMedia:
         media_ttl: float,
         metrics: LinkMetrics,
         clock: Clock,
+        fetch_timeout: float = 20.0,
     ) -> None:
         self._database = database
         self._blobs = blobs
@@ -78,6 +94,10 @@ class LinkMedia:
         self.metrics = metrics
         self._clock = clock
         self._flights: dict[tuple[str, str, str], asyncio.Task[Obtained]] = {}
+        self._shared = database.dialect == "postgresql"
+        self._lease = fetch_timeout + LEASE_MARGIN
+        self._waiting: dict[str, set[asyncio.Event]] = {}  # flight name → waiters here
+        database.signals.subscribe("link", self._heard)
 
     async def obtain(self, channel: Channel, url: str, kind: str) -> Obtained:
         """The media row for ``url`` sent as ``kind``; raises ``LinkFailure``."""
@@ -102,7 +122,7 @@ class LinkMedia:
         joined = flight is not None
         if flight is None:
             flight = asyncio.get_running_loop().create_task(
-                self._fetch(channel_id, url, kind, policy, entry)
+                self._fly(channel_id, url, kind, policy, entry)
             )
             self._flights[key] = flight
             flight.add_done_callback(lambda done: self._landed(key, done))
@@ -111,7 +131,7 @@ class LinkMedia:
         except LinkFailure as failure:
             self.metrics.failures.labels(failure.reason).inc()
             raise
-        if joined:
+        if joined or result.joined:
             self.metrics.cache.labels("joined").inc()
             return dataclasses.replace(result, joined=True)
         self.metrics.cache.labels("miss" if result.outcome == "fetched" else result.outcome).inc()
@@ -135,6 +155,97 @@ class LinkMedia:
             task.cancel()
         await asyncio.gather(*self._flights.values(), return_exceptions=True)
         await self._fetcher.close()
+
+    def _heard(self, name: str) -> None:
+        for event in self._waiting.get(name, ()):
+            event.set()
+
+    async def _fly(
+        self,
+        channel_id: str,
+        url: str,
+        kind: str,
+        policy: LinkCachePolicy,
+        entry: CacheEntry | None,
+    ) -> Obtained:
+        """Fetch the link, or wait for the process that is fetching it."""
+        if not self._shared:  # SQLite: this process is the only one
+            return await self._fetch(channel_id, url, kind, policy, entry)
+        name = flight_name(channel_id, url, kind)
+        landed = asyncio.Event()
+        self._waiting.setdefault(name, set()).add(landed)
+        try:
+            while True:
+                if await claim_flight(self._database, channel_id, url, kind, self._lease):
+                    return await self._fly_mine(channel_id, url, kind, policy, name)
+                flight = await flight_result(self._database, channel_id, url, kind)
+                while flight.state == "running":
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(landed.wait(), POLL)
+                    landed.clear()
+                    flight = await flight_result(self._database, channel_id, url, kind)
+                if flight.state == "finished":
+                    obtained = await self._landed_elsewhere(channel_id, flight)
+                    if obtained is not None:
+                        return obtained
+                # Its fetcher died, or its media is gone already: fly it here.
+        finally:
+            waiters = self._waiting[name]
+            waiters.discard(landed)
+            if not waiters:
+                del self._waiting[name]
+
+    async def _fly_mine(
+        self, channel_id: str, url: str, kind: str, policy: LinkCachePolicy, name: str
+    ) -> Obtained:
+        # A flight that just landed elsewhere may have cached what this one would fetch.
+        entry = await get_cache_entry(self._database, channel_id, url)
+        if entry is not None and entry.policy != policy:
+            entry = None
+        now = self._clock.now()
+        if entry is not None and now < entry.fresh_until:
+            row = await get_live_media(self._database, channel_id, entry.media_id, now)
+            if row is not None:
+                await self._finish(channel_id, url, kind, name, media_id=row.id, outcome="fetched")
+                return Obtained(row, "cache_hit")
+        try:
+            obtained = await self._fetch(channel_id, url, kind, policy, entry)
+        except LinkFailure as failure:
+            await self._finish(
+                channel_id,
+                url,
+                kind,
+                name,
+                failure=(failure.reason, failure.details, failure.status),
+            )
+            raise
+        await self._finish(
+            channel_id,
+            url,
+            kind,
+            name,
+            media_id=obtained.media.id,
+            outcome=obtained.outcome,
+            origin_status=obtained.origin_status,
+            elapsed=obtained.elapsed,
+        )
+        return obtained
+
+    async def _finish(self, channel_id: str, url: str, kind: str, name: str, **result: Any) -> None:
+        await finish_flight(self._database, channel_id, url, kind, **result)
+        self._database.signals.publish("link", name, here=False)  # waiters here share the task
+
+    async def _landed_elsewhere(self, channel_id: str, flight: Flight) -> Obtained | None:
+        if flight.failure is not None:
+            raise LinkFailure(*flight.failure)
+        if flight.media_id is None:
+            return None
+        row = await get_live_media(self._database, channel_id, flight.media_id, self._clock.now())
+        if row is None:
+            return None
+        return Obtained(
+            row, flight.outcome or "fetched", flight.origin_status, flight.elapsed, joined=True
+        )
 
     async def _fetch(
         self,

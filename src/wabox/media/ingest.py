@@ -27,13 +27,14 @@ async def keep_blob(
     source: str,
     now: float,
 ) -> MediaRow:
-    """Insert the media row, then move the bytes to their content key, under the key's lock.
+    """Insert the media row, then move the bytes to their content key, under the key's lock
+    (this process's, and the database's for every other process).
 
-    The order matters: a delete or sweep releasing the same bytes takes the same lock and
+    The order matters: a delete or sweep releasing the same bytes takes the same locks and
     checks for live rows, so it never removes bytes a new row already points at.
     """
     media_id = new_media_id()
-    async with blobs.holding(blob.sha256):
+    async with blobs.holding(blob.sha256), database.holding_blob(blob.sha256):
         await insert_media(
             database,
             media_id=media_id,

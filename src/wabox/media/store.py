@@ -120,8 +120,8 @@ class BlobStore:
     async def holding(self, sha256: str) -> AsyncIterator[None]:
         """Serialise "is anyone using these bytes? then delete them" with an upload's
         "insert my row, then move my bytes in", so a delete cannot remove bytes a new row
-        already points at. Per process: several processes on one store would need a shared
-        lock."""
+        already points at, in this process (``Database.holding_blob`` does it across
+        processes)."""
         lock = self._locks.setdefault(sha256, asyncio.Lock())
         self._holders[sha256] = self._holders.get(sha256, 0) + 1
         try:

@@ -121,26 +121,55 @@ def schema_problem(current: str | None, *, migrating: bool) -> str | None:
     )
 
 
-# pg_advisory_lock's key for start-up: any bigint of our own ("wabox" in ASCII).
+# pg_advisory_lock's keys: start-up is one bigint of our own ("wabox" in ASCII); the
+# two-part keys (namespace, id) name one thing of a kind, e.g. the bytes of one hash.
 START_LOCK = 0x7761626F78
+BLOB_LOCKS = 0x776278  # ("wbx"): one lock per content hash
+SWEEP_LOCK = 0x7773  # ("ws"): the media sweeper
+
+
+def _key(*parts: int) -> tuple[str, dict[str, int]]:
+    names = ", ".join(f":k{n}" for n in range(len(parts)))
+    return names, {f"k{n}": part for n, part in enumerate(parts)}
 
 
 @contextlib.asynccontextmanager
-async def one_at_a_time(engine: AsyncEngine) -> AsyncIterator[None]:
-    """Processes starting together on one PostgreSQL database take turns here (a session
-    advisory lock), so migrations and what a first start generates happen once and every
-    process reads the same. SQLite serves exactly one process: nothing to wait for."""
+async def advisory_lock(engine: AsyncEngine, *key: int) -> AsyncIterator[None]:
+    """Every process on one PostgreSQL database takes turns here (a session advisory
+    lock). SQLite serves exactly one process: nothing to wait for."""
     if engine.dialect.name != "postgresql":
         yield
         return
+    names, values = _key(*key)
     async with engine.connect() as connection:
-        await connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": START_LOCK})
+        await connection.execute(sa.text(f"SELECT pg_advisory_lock({names})"), values)
         try:
             yield
         finally:
-            await connection.execute(
-                sa.text("SELECT pg_advisory_unlock(:key)"), {"key": START_LOCK}
-            )
+            await connection.execute(sa.text(f"SELECT pg_advisory_unlock({names})"), values)
+
+
+@contextlib.asynccontextmanager
+async def unless_elsewhere(engine: AsyncEngine, *key: int) -> AsyncIterator[bool]:
+    """Yields True when no other process holds the lock (taking it), False if one does."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    names, values = _key(*key)
+    async with engine.connect() as connection:
+        taken = await connection.scalar(sa.text(f"SELECT pg_try_advisory_lock({names})"), values)
+        try:
+            yield bool(taken)
+        finally:
+            if taken:
+                await connection.execute(sa.text(f"SELECT pg_advisory_unlock({names})"), values)
+
+
+def one_at_a_time(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager[None]:
+    """Processes starting together on one PostgreSQL database take turns here, so
+    migrations and what a first start generates happen once and every process reads the
+    same."""
+    return advisory_lock(engine, START_LOCK)
 
 
 async def migrate(engine: AsyncEngine) -> tuple[str | None, str]:
@@ -207,6 +236,15 @@ class Database:
     def one_at_a_time(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Start-up work that must happen once however many processes start (``runtime``)."""
         return one_at_a_time(self.engine)
+
+    def holding_blob(self, sha256: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """Across processes, "is anyone using these bytes? then delete them" and "insert my
+        row, then move my bytes in" take turns per content hash (``media/ingest.py``)."""
+        return advisory_lock(self.engine, BLOB_LOCKS, int(sha256[:8], 16) - 2**31)
+
+    def sweeping(self) -> contextlib.AbstractAsyncContextManager[bool]:
+        """True for the one process that sweeps now; the others skip this round."""
+        return unless_elsewhere(self.engine, SWEEP_LOCK)
 
     @contextlib.asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncConnection]:

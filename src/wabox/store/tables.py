@@ -137,6 +137,29 @@ link_cache = sa.Table(
     sa.Column("etag", sa.Text, nullable=True),
 )
 
+# Link fetches in flight, shared by the processes on one PostgreSQL database: one fetch per
+# (channel, URL, kind) at a time, however many processes need it; the others wait for its
+# result here (links/media.py). The lease (real time) hands a dead process's fetch over.
+link_flights = sa.Table(
+    "link_flights",
+    metadata,
+    sa.Column(
+        "channel_id",
+        sa.String(32),
+        sa.ForeignKey("channels.phone_number_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("url_key", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("leased_until", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float, nullable=True),  # then the result's columns are set
+    sa.Column("media_id", sa.String(32), nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=True),  # fetched | revalidated
+    sa.Column("origin_status", sa.Integer, nullable=True),
+    sa.Column("elapsed", sa.Float, nullable=True),
+    sa.Column("failure", sa.Text, nullable=True),  # JSON: reason, details, status
+)
+
 # How each media object of an outbound message was obtained (by link: fetched, cache hit,
 # revalidated, failed), with the origin's answer, for GET /sandbox/messages and the inbox.
 message_media = sa.Table(
