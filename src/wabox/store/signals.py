@@ -51,7 +51,7 @@ class Signals:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: asyncio.Task[None] | None = None
         self._flushing = False
-        self.received = 0  # notifications from other processes, for /metrics and tests
+        self.received = 0  # notifications heard from other processes
 
     @property
     def shared(self) -> bool:
