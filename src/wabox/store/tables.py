@@ -225,13 +225,14 @@ webhook_deliveries = sa.Table(
         sqlite_where=sa.text("leased_until IS NOT NULL"),
         postgresql_where=sa.text("leased_until IS NOT NULL"),
     ),
-    # The claim walks only a channel's pending webhooks, however long its history grows.
+    # The claim walks only a channel's pending webhooks that nobody has in flight, however
+    # long its history grows and however many processes POST at once.
     sa.Index(
-        "ix_webhook_deliveries_pending_channel_id_id",
+        "ix_webhook_deliveries_claimable",
         "channel_id",
         "id",
-        sqlite_where=sa.text("state = 'pending'"),
-        postgresql_where=sa.text("state = 'pending'"),
+        sqlite_where=sa.text("state = 'pending' AND leased_until IS NULL"),
+        postgresql_where=sa.text("state = 'pending' AND leased_until IS NULL"),
     ),
 )
 

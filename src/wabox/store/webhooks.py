@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 # Written as a literal, not a bound parameter: SQLite uses a partial index (state =
 # 'pending') only when the query's own term is that same literal.
 PENDING = webhook_deliveries.c.state == sa.literal_column("'pending'")
+UNLEASED = webhook_deliveries.c.leased_until.is_(None)  # with PENDING: the claimable index
+LEASED = webhook_deliveries.c.leased_until.is_not(None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,27 @@ def _channels_with_due(connection: sa.Connection, now: float) -> list[str]:
     return [row[0] for row in rows]
 
 
+def _claimable(
+    connection: sa.Connection, where: tuple[sa.ColumnElement[bool], ...], limit: int
+) -> list[Claimed]:
+    query = (
+        sa.select(
+            webhook_deliveries.c.id,
+            webhook_deliveries.c.channel_id,
+            webhook_deliveries.c.wamid,
+            webhook_deliveries.c.payload,
+            webhook_deliveries.c.attempts,
+            webhook_deliveries.c.created_at,
+        )
+        .where(*where)
+        .order_by(webhook_deliveries.c.id)
+        .limit(limit)
+    )
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=webhook_deliveries)
+    return [Claimed(*row) for row in connection.execute(query)]
+
+
 def _claim(
     connection: sa.Connection, now: float, rooms: dict[str, int], lease: float
 ) -> list[Claimed]:
@@ -74,31 +97,28 @@ def _claim(
     process) takes it before its POST has had time to end."""
     claimed: list[Claimed] = []
     wall = leases.wall()
+    # POSTs whose lease ended unfinished (a process died mid-POST) become claimable again,
+    # found through the index of leased rows. The claim itself walks the index of claimable
+    # rows only, never past the POSTs other processes have in flight.
+    connection.execute(
+        sa.update(webhook_deliveries)
+        .where(LEASED, webhook_deliveries.c.leased_until <= wall, PENDING)
+        .values(leased_until=None)
+    )
     for channel_id, room in rooms.items():
         if room <= 0:
             continue
-        query = (
-            sa.select(
-                webhook_deliveries.c.id,
-                webhook_deliveries.c.channel_id,
-                webhook_deliveries.c.wamid,
-                webhook_deliveries.c.payload,
-                webhook_deliveries.c.attempts,
-                webhook_deliveries.c.created_at,
-            )
-            .where(
+        rows = _claimable(
+            connection,
+            (
                 webhook_deliveries.c.channel_id == channel_id,
                 PENDING,
+                UNLEASED,
                 webhook_deliveries.c.next_attempt_at <= now,
-                leases.free(webhook_deliveries.c.leased_until, wall),
                 _earlier_pending(),
-            )
-            .order_by(webhook_deliveries.c.id)
-            .limit(room)
+            ),
+            room,
         )
-        if connection.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=webhook_deliveries)
-        rows = [Claimed(*row) for row in connection.execute(query)]
         if rows:
             connection.execute(
                 sa.update(webhook_deliveries)
