@@ -98,6 +98,18 @@ def routes() -> list[BaseRoute]:
         ),
         cloud("/{version:version}/{media_id:digits}", media.get_media_url_cloud, "GET"),
         cloud("/{version:version}/{media_id:digits}", media.delete_media_cloud, "DELETE"),
+        # Cloud API without a version segment: Graph serves those at the default version.
+        # The same operations as above, so documented once, with their version.
+        *(
+            cloud(path, handler, method, documented=False)
+            for path, handler, method in (
+                ("/{phone_number_id:digits}/messages", messages.send_message_cloud, "POST"),
+                ("/{phone_number_id:digits}/media", media.upload_media_cloud, "POST"),
+                ("/{waba_id:digits}/message_templates", templates.create_cloud, "POST"),
+                ("/{waba_id:digits}/message_templates", templates.list_cloud, "GET"),
+                ("/{waba_id:digits}/message_templates", templates.delete_cloud, "DELETE"),
+            )
+        ),
         # Both: the URL from GET /{media_id}, whatever host the client puts in front of it
         both(ATTACHMENTS_PATH, media.download_media, "GET"),
         # Server
@@ -131,6 +143,11 @@ def routes() -> list[BaseRoute]:
         admin("/sandbox/scenarios/{scenario_id}", sandbox_delivery.delete_one_scenario, "DELETE"),
         admin("/sandbox/webhooks", sandbox_delivery.get_webhooks, "GET"),
         admin(
+            "/sandbox/channels/{phone_number_id}/webhook/probe",
+            sandbox_delivery.probe_webhook,
+            "POST",
+        ),
+        admin(
             "/sandbox/webhooks/{delivery_id:digits}/redeliver",
             sandbox_delivery.redeliver_webhook,
             "POST",
@@ -145,6 +162,7 @@ def routes() -> list[BaseRoute]:
         Route("/ui/{channel:digits}/chat/{wa_id:digits}", forms.send_as_customer, methods=["POST"]),
         Route("/ui/{channel:digits}/media/{media_id:digits}", pages.media_bytes, methods=["GET"]),
         Route("/ui/{channel:digits}/webhooks", pages.webhook_log, methods=["GET"]),
+        Route("/ui/{channel:digits}/webhooks/probe", forms.probe_webhook, methods=["POST"]),
         Route("/ui/{channel:digits}/settings", pages.settings_page, methods=["GET"]),
         Route("/ui/{channel:digits}/settings", forms.update_settings, methods=["POST"]),
         Route("/ui/{channel:digits}/scenarios", forms.add_rule, methods=["POST"]),

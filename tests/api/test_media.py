@@ -138,16 +138,29 @@ def test_upload_and_retrieve_in_both_dialects(
         assert set(parse_qs(url.query)) == {"mid", "ext", "hash"}
 
 
-def test_pywa_style_upload_with_type_field(
+def test_the_file_part_decides_the_media_type_whatever_type_says(
     cloud: httpx.Client, default_channel: ChannelInfo
 ) -> None:
+    """Meta takes the media type from the file part's Content-Type: a ``type`` field that
+    disagrees, or is a kind ("image") rather than a MIME type, changes nothing, and a file
+    part sent as application/octet-stream is refused whatever ``type`` says (reported
+    against Meta: MissaelAnda/laravel-whatsapp#4, "Received file of type
+    'application/octet-stream'" with type=image/png; fbsamples/whatsapp-api-examples#10)."""
     path = f"/v18.0/{default_channel.phone_number_id}/media"
-    fields = {"messaging_product": "whatsapp", "type": "image/jpeg"}
-    assert upload(cloud, path, jpeg(2), data=fields).status_code == 200
-    mismatch = {"messaging_product": "whatsapp", "type": "image/png"}
-    assert_graph_error(
-        upload(cloud, path, jpeg(2), data=mismatch), status=400, code=100, contains="does not match"
+    for declared in ("image/jpeg", "image/png", "image", "video/mp4"):
+        fields = {"messaging_product": "whatsapp", "type": declared}
+        uploaded = upload(cloud, path, jpeg(2), data=fields)
+        assert uploaded.status_code == 200, (declared, uploaded.text)
+        assert cloud.get(f"/v18.0/{uploaded.json()['id']}").json()["mime_type"] == "image/jpeg"
+    untyped = upload(
+        cloud,
+        path,
+        jpeg(2),
+        mime="application/octet-stream",
+        data={"messaging_product": "whatsapp", "type": "image/png"},
     )
+    error = assert_graph_error(untyped, status=400, code=100)
+    assert error["message"].endswith("Received file of type 'application/octet-stream'.")
 
 
 def test_every_allowed_type_uploads(d360: httpx.Client) -> None:
@@ -189,6 +202,38 @@ def test_form_field_rules(d360: httpx.Client, fields: dict[str, str], contains: 
     assert_graph_error(
         upload(d360, "/media", jpeg(), data=fields), status=400, code=100, contains=contains
     )
+
+
+def test_a_cloud_upload_may_name_messaging_product_in_the_query_string(
+    server: Server, default_channel: ChannelInfo
+) -> None:
+    """Graph reads a POST's parameters from the query string too (Meta for Developers, Graph
+    API, "Using the Graph API"): a multipart body with only the file part is an upload when
+    ``messaging_product`` is in the URL. The body wins where both are given."""
+    path = f"/v21.0/{default_channel.phone_number_id}/media"
+    with httpx.Client(
+        base_url=server.base_url, headers={"Authorization": f"Bearer {default_channel.api_key}"}
+    ) as client:
+        only_file = client.post(
+            path,
+            params={"messaging_product": "whatsapp"},
+            files={"file": ("photo.jpg", jpeg(), "image/jpeg")},
+        )
+        assert only_file.status_code == 200, only_file.text
+        assert client.get(f"/v21.0/{only_file.json()['id']}").json()["mime_type"] == "image/jpeg"
+        assert_graph_error(
+            client.post(
+                path,
+                params={"messaging_product": "whatsapp"},
+                data={"messaging_product": "sms"},
+                files={"file": ("photo.jpg", jpeg(), "image/jpeg")},
+            ),
+            status=400,
+            code=100,
+            contains='got "sms"',
+        )
+        neither = client.post(path, files={"file": ("photo.jpg", jpeg(), "image/jpeg")})
+        assert_graph_error(neither, status=400, code=100, contains="messaging_product is required")
 
 
 def test_file_is_required_and_must_be_multipart(d360: httpx.Client) -> None:

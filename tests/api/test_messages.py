@@ -9,8 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ChannelInfo, Server
+from tests.conftest import API_KEY, ChannelInfo, Server
 from tests.helpers import assert_graph_error, message, register_template, stored
+from wabox.samples import sample_path
 
 MEDIA_ID = "4242424242424242"
 
@@ -590,3 +591,105 @@ def test_interactive_header_media_goes_through_the_media_rules(d360: httpx.Clien
         code=100,
         contains="interactive['header']['video']['link'] is not a valid URI",
     )
+
+
+def test_cloud_api_paths_without_a_version_are_served_at_the_default_version(
+    server: Server, default_channel: ChannelInfo
+) -> None:
+    """Graph serves a call without a ``vXX.X`` segment at the app's default version
+    (Meta for Developers, Graph API, "Platform Versioning": unversioned calls)."""
+    phone = default_channel.phone_number_id
+    with server.admin() as admin:
+        channels = admin.get("/sandbox/channels").json()["channels"]
+    (waba,) = [c["waba_id"] for c in channels if c["phone_number_id"] == phone]
+    with httpx.Client(
+        base_url=server.base_url, headers={"Authorization": f"Bearer {API_KEY}"}
+    ) as client:
+        sent = client.post(f"/{phone}/messages", json=message("text", {"body": "no version"}))
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["messages"][0]["id"].startswith("wamid.")
+        uploaded = client.post(
+            f"/{phone}/media",
+            data={"messaging_product": "whatsapp"},
+            files={"file": ("a.jpg", sample_path("image.jpg").read_bytes(), "image/jpeg")},
+        )
+        assert uploaded.status_code == 200, uploaded.text
+        assert client.get(f"/{uploaded.json()['id']}").status_code == 200
+        template = {
+            "name": "unversioned_hello",
+            "language": "en_US",
+            "category": "UTILITY",
+            "components": [{"type": "BODY", "text": "Hello from no version"}],
+        }
+        created = client.post(f"/{waba}/message_templates", json=template)
+        assert created.status_code == 200, created.text
+        listed = client.get(f"/{waba}/message_templates", params={"name": "unversioned_hello"})
+        assert [t["name"] for t in listed.json()["data"]] == ["unversioned_hello"]
+        versioned = client.get(
+            f"/v21.0/{waba}/message_templates", params={"name": "unversioned_hello"}
+        )
+        assert versioned.json()["data"] == listed.json()["data"]
+        deleted = client.delete(f"/{waba}/message_templates", params={"name": "unversioned_hello"})
+        assert deleted.status_code == 200, deleted.text
+        # Another number's path is still not the caller's.
+        refused = client.post("/100000000000001/messages", json=message("text", {"body": "x"}))
+        assert_graph_error(refused, status=400, code=100, subcode=33)
+
+
+# Graph reads a POST's parameters from the query string as well as from the body, and takes
+# a form-encoded body as well as JSON (Meta for Developers, Graph API, "Using the Graph
+# API": publishing is `POST /{node}/{edge}?{field}={value}`); the body wins where both name
+# a field. 360dialog's own routes are not Graph's and keep taking JSON only.
+
+
+def test_a_send_may_carry_its_fields_in_the_query_string(
+    server: Server, cloud: httpx.Client
+) -> None:
+    params = {
+        "messaging_product": "whatsapp",
+        "to": "16505550777",
+        "type": "text",
+        "text": '{"body": "from the query string"}',
+    }
+    sent = cloud.post("/messages", params=params)
+    assert sent.status_code == 200, sent.text
+    row = stored(server, sent.json()["messages"][0]["id"])
+    assert row["payload"]["text"] == {"body": "from the query string"}
+    assert row["to"] == "16505550777"
+
+
+def test_the_body_wins_over_the_query_string(server: Server, cloud: httpx.Client) -> None:
+    sent = cloud.post(
+        "/messages",
+        params={"to": "16505550888", "type": "text", "access_token": "ignored"},
+        json={"messaging_product": "whatsapp", "to": "16505550999", "text": {"body": "hi"}},
+    )
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["contacts"][0]["wa_id"] == "16505550999"
+
+
+def test_a_form_encoded_send_is_read_as_graph_reads_it(server: Server, cloud: httpx.Client) -> None:
+    sent = cloud.post(
+        "/messages",
+        data={
+            "messaging_product": "whatsapp",
+            "to": "16505550666",
+            "type": "text",
+            "text": '{"body": "form", "preview_url": false}',
+        },
+    )
+    assert sent.status_code == 200, sent.text
+    row = stored(server, sent.json()["messages"][0]["id"])
+    assert row["payload"]["text"] == {"body": "form", "preview_url": False}
+
+
+def test_a_query_string_send_still_goes_through_every_rule(cloud: httpx.Client) -> None:
+    refused = cloud.post("/messages", params={"messaging_product": "whatsapp", "type": "text"})
+    assert_graph_error(refused, status=400, code=100)
+    not_json = cloud.post("/messages", params={"to": "1"}, content=b"x", headers={})
+    assert not_json.status_code == 415, not_json.text
+
+
+def test_the_360dialog_route_takes_json_only(d360: httpx.Client) -> None:
+    refused = d360.post("/messages", params={"messaging_product": "whatsapp", "to": "1"})
+    assert refused.status_code == 415, refused.text

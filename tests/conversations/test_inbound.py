@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 import pytest
@@ -9,7 +11,7 @@ from pywa import WhatsApp
 from pywa.types import Message, MessageType
 
 from tests.conftest import Server
-from tests.delivery.helpers import advance, new_channel, now, send, webhook
+from tests.delivery.helpers import SECRET, advance, new_channel, now, send, webhook
 from tests.delivery.receiver import Receiver
 from tests.helpers import eventually, stored
 
@@ -169,3 +171,57 @@ def test_bad_inbound_requests_are_refused(
     assert contains in response.json()["error"]["message"] + response.json()["error"].get(
         "error_data", {}
     ).get("details", "")
+
+
+NAMES_AND_TEXTS = [
+    ("Jörg Müller", "Grüße! Mein Paket: äöå"),
+    ("Анна Петрова", "Привет, где мой заказ?"),
+    ("محمد", "مرحبا، هل وصل طلبي؟"),
+    ("王小明", "你好，我的订单到了吗？"),
+    ("प्रिया", "नमस्ते 🙏 order/123 at shop@example.com, 50% off <today>"),
+    ("🦊 Fox", "👍🏽👨‍👩‍👧‍👦🇧🇷"),
+]
+
+
+def test_webhook_bytes_are_escaped_as_meta_sends_them_and_signed_as_sent(
+    server: Server, receiver: Receiver
+) -> None:
+    """Meta's webhook bodies are ASCII: non-ASCII as lowercase \\uXXXX (surrogate pairs
+    beyond the BMP), "/" "<" "%" "@" escaped; X-Hub-Signature-256 is the HMAC of those exact
+    bytes (Meta for Developers: Graph API "Getting Started with Webhooks", Validate
+    Payloads; Messenger Platform "Webhooks", Validate Event Payloads)."""
+
+    def signature(body: bytes) -> str:
+        return "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+    channel = new_channel(server, webhook=webhook(receiver))
+    records = []
+    for n, (name, text) in enumerate(NAMES_AND_TEXTS):
+        response = inbound(
+            server,
+            channel=channel["phone_number_id"],
+            **{"from": f"1650555{n:04d}"},
+            name=name,
+            text={"body": text},
+        )
+        assert response.status_code == 200, response.text
+        wamid = response.json()["id"]
+        record = eventually(lambda w=wamid: receiver.inbound(w))
+        assert record.body.isascii(), record.body
+        assert record.headers["x-hub-signature-256"] == signature(record.body)
+        value = record.json["entry"][0]["changes"][0]["value"]
+        assert value["contacts"][0]["profile"]["name"] == name
+        assert value["messages"][0]["text"]["body"] == text
+        records.append(record)
+    german, *_, hindi, fox = records
+    assert b"J\\u00f6rg M\\u00fcller" in german.body  # lowercase hex
+    assert b"\\u00e4\\u00f6\\u00e5" in german.body
+    assert b"\\ud83e\\udd8a Fox" in fox.body  # 🦊: a surrogate pair
+    assert b"order\\/123 at shop\\u0040example.com, 50\\u0025 off \\u003Ctoday>" in hindi.body
+
+    # Status webhooks too: the callback data comes back in them as the business sent it.
+    wamid = send(server, channel, biz_opaque_callback_data="Bestellung/42 für ana@example.com")
+    (sent,) = receiver.wait_for(wamid, 1)[:1]
+    assert sent.body.isascii()
+    assert b"Bestellung\\/42 f\\u00fcr ana\\u0040example.com" in sent.body
+    assert sent.headers["x-hub-signature-256"] == signature(sent.body)

@@ -353,6 +353,30 @@ def test_the_webhook_log_filters_and_redelivers(
     assert len(receiver.for_message(wamid)) == before + 1
 
 
+def test_a_receiver_probe_from_the_webhook_log(
+    page: Page, server: Server, receiver: Receiver
+) -> None:
+    """The test receiver answers 200 to anything: the inbox flags it for a bad signature."""
+    with server.admin() as admin:
+        created = admin.post(
+            "/sandbox/channels",
+            json={"settings": {"webhook": {"url": receiver.url, "app_secret": "s"}}},
+        ).json()
+    channel = created["phone_number_id"]
+    page.goto(f"{server.base_url}/ui/{channel}/webhooks")
+    page.get_by_label("Probe the receiver with").select_option("bad_signature")
+    page.get_by_role("button", name="Send probe").click()
+    result = page.get_by_role("status", name="Probe result")
+    expect(result).to_contain_text(
+        "FLAGGED: the receiver accepted a webhook signed with a wrong key"
+    )
+    expect(result).to_contain_text("HTTP 200")
+    expect(page.locator("table.log")).to_contain_text("probe:bad_signature")
+    page.get_by_label("Probe the receiver with").select_option("old_secret")
+    page.get_by_role("button", name="Send probe").click()
+    expect(page.get_by_role("alert")).to_contain_text("never changed")
+
+
 def test_scenario_rules_from_the_settings_page(page: Page, server: Server) -> None:
     channel = default_channel(server)
     customer = "16505559106"

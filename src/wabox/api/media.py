@@ -53,7 +53,9 @@ def _too_large() -> UploadTooLarge:
 # --- upload -----------------------------------------------------------------------------------
 
 
-async def _upload(request: Request, runtime: Runtime, channel: Channel) -> Response:
+async def _upload(
+    request: Request, runtime: Runtime, channel: Channel, graph: bool = False
+) -> Response:
     if not await runtime.upload_limiter.allow(channel.phone_number_id, runtime.clock.now()):
         raise TooManyCalls(
             f"POST /media is limited to {runtime.config.media_upload_rate} requests per second "
@@ -100,6 +102,10 @@ async def _upload(request: Request, runtime: Runtime, channel: Channel) -> Respo
                 if current.name != "file":
                     fields[current.name] = field_value.decode("utf-8", "replace")
                 current = None
+        if graph:  # Graph reads parameters from the query string too; the body wins
+            for name in FORM_FIELDS:
+                if name != "file" and name not in fields and name in request.query_params:
+                    fields[name] = request.query_params[name]
         _check_fields(fields, file_type, writer)
         assert writer is not None and file_type is not None
         blob = await writer.finish()
@@ -136,11 +142,9 @@ def _check_fields(fields: dict[str, str], file_type: str | None, writer: BlobWri
         )
     if writer is None or file_type is None:
         raise InvalidParameter("The parameter file is required.")
-    declared = fields.get("type")
-    if declared is not None and declared != file_type:
-        raise InvalidParameter(
-            f"Param type ('{declared}') does not match the file's Content-Type ('{file_type}')."
-        )
+    # ``type`` is not compared with the file: Meta takes the media type from the file part's
+    # own Content-Type, whatever ``type`` says (a file part sent as
+    # application/octet-stream is refused even with type=image/png).
 
 
 async def upload_media_360dialog(request: Request) -> Response:
@@ -152,7 +156,7 @@ async def upload_media_360dialog(request: Request) -> Response:
 async def upload_media_cloud(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     channel = await channel_for_path(request, runtime, request.path_params["phone_number_id"])
-    return await _upload(request, runtime, channel)
+    return await _upload(request, runtime, channel, graph=True)
 
 
 # --- retrieve and delete ----------------------------------------------------------------------

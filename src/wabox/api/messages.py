@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from wabox.api.auth import authenticate, channel_for_path
-from wabox.api.http import decode, json_response, read_json_body
+from wabox.api.http import decode, json_response, read_graph_body, read_json_body
 from wabox.errors import GraphError, ObjectNotFound
 from wabox.runtime import Runtime
 from wabox.schema.messages import (
@@ -25,10 +25,20 @@ _VERSION = re.compile(r"v\d{1,3}\.\d{1,3}")
 _MISSING_TYPE = "Object missing required field `type`"
 
 
-def check_version(version: str) -> None:
-    """Any ``v<major>.<minor>`` is accepted: clients pin anything from v14.0 to v24.0."""
+# The version a path without one is served at. Graph serves an "unversioned call" at the
+# version set in the app dashboard's Upgrade API Version card (Meta for Developers, Graph
+# API, "Platform Versioning"); wabox's app is at the version its banner shows.
+DEFAULT_VERSION = "v21.0"
+
+
+def check_version(version: str | None) -> str:
+    """Any ``v<major>.<minor>`` is accepted: clients pin anything from v14.0 to v24.0; a
+    path without a version is at ``DEFAULT_VERSION``."""
+    if version is None:
+        return DEFAULT_VERSION
     if _VERSION.fullmatch(version) is None:
         raise ObjectNotFound(f"Unknown path components: /{version} is not a Graph API version.")
+    return version
 
 
 def decode_send_body(body: bytes) -> AnyMessage | MarkRead:
@@ -46,8 +56,11 @@ def decode_send_body(body: bytes) -> AnyMessage | MarkRead:
     return decode(message_decoder, msgspec.json.encode(fields))
 
 
-async def _send(request: Request, runtime: Runtime, channel: Channel) -> Response:
-    body = await read_json_body(request, runtime.config.max_body_bytes)
+async def _send(
+    request: Request, runtime: Runtime, channel: Channel, graph: bool = False
+) -> Response:
+    limit = runtime.config.max_body_bytes
+    body = await (read_graph_body if graph else read_json_body)(request, limit)
     message = decode_send_body(body)
     if isinstance(message, MarkRead):
         await runtime.sender.mark_read(channel, message.message_id)
@@ -63,6 +76,6 @@ async def send_message_360dialog(request: Request) -> Response:
 
 async def send_message_cloud(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
-    check_version(request.path_params["version"])
+    check_version(request.path_params.get("version"))
     channel = await channel_for_path(request, runtime, request.path_params["phone_number_id"])
-    return await _send(request, runtime, channel)
+    return await _send(request, runtime, channel, graph=True)

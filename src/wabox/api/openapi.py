@@ -50,6 +50,8 @@ from wabox.schema.sandbox import (
     MessageList,
     Readiness,
     WebhookDeliveryList,
+    WebhookProbeRequest,
+    WebhookProbeResult,
 )
 from wabox.schema.scenarios import Scenario, ScenarioList
 from wabox.schema.templates import (
@@ -314,7 +316,7 @@ DOCS: dict[Endpoint, Doc] = {
         query=(
             _CHANNEL,
             ("message_id", "Only this wamid"),
-            ("state", "pending, delivered or dead"),
+            ("state", "pending, delivered, dead, or probe (receiver security probes)"),
             ("event", "sent, delivered, read or failed"),
             _limit(50),
         ),
@@ -322,6 +324,7 @@ DOCS: dict[Endpoint, Doc] = {
     sandbox_delivery.redeliver_webhook: Doc(
         response=SuccessResponse, summary="Deliver one webhook again, now."
     ),
+    sandbox_delivery.probe_webhook: Doc(WebhookProbeRequest, WebhookProbeResult),
     sandbox.sweep_media: Doc(response=SweepResult),
     sandbox.expire_media_now: Doc(response=SuccessResponse),
 }

@@ -8,14 +8,24 @@ from starlette.responses import Response
 
 from wabox.api.http import decode, json_response, read_json_body
 from wabox.api.sandbox import admin_runtime, limit_param
+from wabox.delivery.receiver_probes import probe_receiver
 from wabox.errors import InvalidParameter, ObjectNotFound
-from wabox.schema.sandbox import ClockAdvance, ClockState, Deleted, WebhookDeliveryList
+from wabox.schema.sandbox import (
+    ClockAdvance,
+    ClockState,
+    Deleted,
+    ProbeAnswer,
+    WebhookDeliveryList,
+    WebhookProbeRequest,
+    WebhookProbeResult,
+)
 from wabox.schema.scenarios import Scenario, ScenarioList
 from wabox.store.webhooks import list_deliveries, redeliver
+from wabox.webhooks.probes import Probe
 
 _advance = msgspec.json.Decoder(ClockAdvance)
 _scenario = msgspec.json.Decoder(Scenario)
-DELIVERY_STATES = ("pending", "delivered", "dead")
+DELIVERY_STATES = ("pending", "delivered", "dead", "probe")
 
 
 async def get_clock(request: Request) -> Response:
@@ -103,3 +113,36 @@ async def redeliver_webhook(request: Request) -> Response:
         raise ObjectNotFound.for_object("post", raw)
     runtime.dispatcher.wake()
     return json_response({"success": True})
+
+
+_probe_request = msgspec.json.Decoder(WebhookProbeRequest)
+
+
+async def probe_webhook(request: Request) -> Response:
+    """Send the channel's receiver a webhook it must refuse (unsigned, wrongly signed,
+    signed with the previous app secret), a replay, or a verification GET with a wrong
+    token, and say what it answered; a receiver that takes a bad one is flagged."""
+    runtime = admin_runtime(request)
+    phone_number_id = request.path_params["phone_number_id"]
+    channel = await runtime.database.channels.find(phone_number_id)
+    if channel is None:
+        raise ObjectNotFound.for_object("post", phone_number_id)
+    spec = decode(_probe_request, await read_json_body(request, runtime.config.max_body_bytes))
+    log_id, probe = await probe_receiver(runtime.database, runtime.clock, channel, spec.kind)
+    return json_response(probe_result(log_id, probe))
+
+
+def probe_result(log_id: int, probe: Probe) -> WebhookProbeResult:
+    return WebhookProbeResult(
+        kind=probe.kind,
+        method=probe.method,
+        url=probe.url,
+        headers=probe.headers,
+        body=probe.body.decode("utf-8", "replace"),
+        answer=ProbeAnswer(
+            probe.answer.status, probe.answer.latency_ms, probe.answer.body, probe.answer.error
+        ),
+        verdict=probe.verdict,
+        flagged=probe.flagged,
+        log_id=log_id,
+    )

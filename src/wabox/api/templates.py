@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from wabox.api.auth import authenticate
-from wabox.api.http import decode, json_response, read_json_body
+from wabox.api.http import decode, json_response, read_graph_body, read_json_body
 from wabox.api.messages import check_version
 from wabox.api.sandbox import admin_runtime, limit_param
 from wabox.delivery.templates import (
@@ -197,7 +197,7 @@ def _offset(raw: str | None) -> int:
 
 
 async def _waba_channel(request: Request, runtime: Runtime) -> Channel:
-    check_version(request.path_params["version"])
+    check_version(request.path_params.get("version"))
     channel = await authenticate(request, runtime, "cloud")
     waba_id = request.path_params["waba_id"]
     if channel.waba_id != waba_id:
@@ -208,7 +208,7 @@ async def _waba_channel(request: Request, runtime: Runtime) -> Channel:
 async def create_cloud(request: Request) -> Response:
     runtime: Runtime = request.state.runtime
     channel = await _waba_channel(request, runtime)
-    spec = decode(_create, await read_json_body(request, runtime.config.max_body_bytes))
+    spec = decode(_create, await read_graph_body(request, runtime.config.max_body_bytes))
     template = await _create_template(runtime, channel, spec, admin=False)
     return json_response(Created(template.id, template.status, template.category))
 

@@ -180,6 +180,33 @@ class Health(msgspec.Struct):
     status: str
 
 
+class WebhookProbeRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """A request the channel's receiver must refuse (or, ``replay``, take once)."""
+
+    kind: Literal["unsigned", "bad_signature", "old_secret", "replay", "wrong_verify_token"]
+
+
+class ProbeAnswer(msgspec.Struct):
+    status: int | None
+    latency_ms: float
+    body: str
+    error: str | None
+
+
+class WebhookProbeResult(msgspec.Struct):
+    """What was sent, what the receiver answered, and whether that is a hole."""
+
+    kind: str
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: str
+    answer: ProbeAnswer
+    verdict: str
+    flagged: bool
+    log_id: int  # its entry in GET /sandbox/webhooks (state "probe")
+
+
 class Readiness(msgspec.Struct):
     """``checks``: each check's name with ``ok``, or what is wrong."""
 

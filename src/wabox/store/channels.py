@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from wabox.schema.sandbox import Channel, ChannelCreate, ChannelSettings
 from wabox.store.signals import EVERYTHING, Signals
-from wabox.store.tables import channels
+from wabox.store.tables import channels, settings
 from wabox.store.writer import Writer
 
 UNKNOWN_KEY_TTL = 2.0
+PREVIOUS_SECRET = "previous_app_secret:"  # + phone_number_id: the settings row
 
 
 def _settings(stored: str) -> ChannelSettings:
@@ -219,9 +220,14 @@ class ChannelRegistry:
         return updated
 
     async def update(self, channel: Channel, **changes: Any) -> Channel:
-        """Replace some fields (``name``, ``settings``) of a channel."""
+        """Replace some fields (``name``, ``settings``) of a channel. A webhook app secret
+        that changes is kept as the previous one (``previous_app_secret``)."""
         updated = msgspec.structs.replace(channel, **changes)
         values = _channel_values(updated)
+        before, after = (
+            c.settings.webhook.app_secret if c.settings.webhook else None
+            for c in (channel, updated)
+        )
 
         def write(connection: sa.Connection) -> None:
             connection.execute(
@@ -229,6 +235,10 @@ class ChannelRegistry:
                 .where(channels.c.phone_number_id == channel.phone_number_id)
                 .values({name: values[name] for name in changes})
             )
+            if before is not None and before != after:
+                key = PREVIOUS_SECRET + channel.phone_number_id
+                connection.execute(sa.delete(settings).where(settings.c.key == key))
+                connection.execute(sa.insert(settings).values(key=key, value=before))
 
         await self._writer.run(write)
         self._forget(channel)
@@ -236,10 +246,23 @@ class ChannelRegistry:
         self._published(channel.phone_number_id)
         return updated
 
+    async def previous_app_secret(self, phone_number_id: str) -> str | None:
+        """The webhook app secret the channel had before its current one."""
+        async with self._engine.connect() as connection:
+            found: str | None = await connection.scalar(
+                sa.select(settings.c.value).where(
+                    settings.c.key == PREVIOUS_SECRET + phone_number_id
+                )
+            )
+        return found
+
     async def delete(self, phone_number_id: str) -> bool:
         """Delete the channel and, by cascade, its messages and media rows."""
 
         def write(connection: sa.Connection) -> int:
+            connection.execute(
+                sa.delete(settings).where(settings.c.key == PREVIOUS_SECRET + phone_number_id)
+            )
             query = sa.delete(channels).where(channels.c.phone_number_id == phone_number_id)
             return connection.execute(query).rowcount
 

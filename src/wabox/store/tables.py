@@ -203,7 +203,8 @@ webhook_deliveries = sa.Table(
         nullable=True,
         index=True,
     ),
-    sa.Column("event", sa.String(16), nullable=False),  # the status, or "message" (inbound)
+    # the status, "message" (inbound), or "probe:<kind>" (a receiver security probe)
+    sa.Column("event", sa.String(32), nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("state", sa.String(16), nullable=False),  # pending | delivered | dead
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),

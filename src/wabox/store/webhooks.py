@@ -237,11 +237,74 @@ async def next_attempt_after(database: Database, now: float) -> tuple[float | No
     )
 
 
+async def last_delivered(database: Database, channel_id: str) -> str | None:
+    """The payload of the channel's latest delivered webhook (a replay probe sends it)."""
+    async with database.engine.connect() as connection:
+        found: str | None = await connection.scalar(
+            sa.select(webhook_deliveries.c.payload)
+            .where(
+                webhook_deliveries.c.channel_id == channel_id,
+                webhook_deliveries.c.state == "delivered",
+                ~webhook_deliveries.c.event.startswith("probe:"),
+            )
+            .order_by(webhook_deliveries.c.id.desc())
+            .limit(1)
+        )
+    return found
+
+
+async def record_probe(
+    database: Database,
+    *,
+    channel_id: str,
+    kind: str,
+    payload: str,
+    outcome: Outcome,
+    verdict: str,
+    now: float,
+) -> int:
+    """A probe in the webhook log: state ``probe``, never claimed by the dispatcher, with
+    its one attempt and, as ``last_error``, the verdict."""
+
+    def write(connection: sa.Connection) -> int:
+        delivery_id = connection.execute(
+            sa.insert(webhook_deliveries)
+            .values(
+                channel_id=channel_id,
+                wamid=None,
+                event=f"probe:{kind}",
+                payload=payload,
+                state="probe",
+                attempts=1,
+                next_attempt_at=None,
+                created_at=now,
+                delivered_at=now,
+                last_error=verdict,
+            )
+            .returning(webhook_deliveries.c.id)
+        ).scalar_one()
+        connection.execute(
+            sa.insert(webhook_attempts).values(
+                delivery_id=delivery_id,
+                at=outcome.at,
+                url=outcome.url,
+                http_status=outcome.http_status,
+                latency_ms=outcome.latency_ms,
+                error=outcome.error,
+            )
+        )
+        return int(delivery_id)
+
+    recorded = int(await database.writer.run(write))
+    database.signals.publish("messages", channel_id)
+    return recorded
+
+
 async def redeliver(database: Database, delivery_id: int, now: float) -> bool:
     def write(connection: sa.Connection) -> int:
         return connection.execute(
             sa.update(webhook_deliveries)
-            .where(webhook_deliveries.c.id == delivery_id)
+            .where(webhook_deliveries.c.id == delivery_id, webhook_deliveries.c.state != "probe")
             .values(state="pending", next_attempt_at=now, delivered_at=None)
         ).rowcount
 

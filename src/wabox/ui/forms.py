@@ -12,15 +12,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from wabox.delivery.channels import decode_settings, verify_webhook
+from wabox.delivery.receiver_probes import probe_receiver
 from wabox.errors import GraphError, InvalidParameter
 from wabox.runtime import Runtime
 from wabox.schema.inbound import Inbound
 from wabox.schema.sandbox import Channel
 from wabox.schema.scenarios import Scenario
 from wabox.store.webhooks import redeliver
-from wabox.ui.pages import chat_context, settings_response
+from wabox.ui.pages import chat_context, settings_response, webhook_log_response
 from wabox.ui.render import page
 from wabox.ui.signin import pick_channel, signed_in
+from wabox.webhooks.probes import KINDS
 
 BEHAVIOURS = ("not_on_whatsapp", "never_read", "duplicate_webhooks", "out_of_order")
 
@@ -182,3 +184,19 @@ async def redeliver_webhook(request: Request) -> Response:
     runtime.dispatcher.wake()
     back = request.headers.get("referer") or "/"
     return RedirectResponse(back, status_code=303)
+
+
+async def probe_webhook(request: Request) -> Response:
+    """The log's "Probe the receiver" form: one probe, then the log of probes with its
+    verdict on top."""
+    runtime = signed_in(request)
+    channel = await pick_channel(runtime, request.path_params["channel"])
+    form = await request.form()
+    kind = str(form.get("kind", ""))
+    if kind not in KINDS:
+        return await webhook_log_response(runtime, channel, "probe", probe_error="Pick a probe.")
+    try:
+        _, probe = await probe_receiver(runtime.database, runtime.clock, channel, kind)
+    except GraphError as exc:
+        return await webhook_log_response(runtime, channel, "probe", probe_error=exc.details)
+    return await webhook_log_response(runtime, channel, "probe", probe=probe)

@@ -18,6 +18,7 @@ from wabox.store.webhooks import list_deliveries
 from wabox.ui.present import bubbles
 from wabox.ui.render import page
 from wabox.ui.signin import pick_channel, sign_in, signed_in
+from wabox.webhooks.probes import KINDS, Probe
 
 CHAT_LIMIT = 300
 
@@ -140,8 +141,18 @@ async def webhook_log(request: Request) -> Response:
     runtime = signed_in(request)
     channel = await pick_channel(runtime, request.path_params["channel"])
     state = request.query_params.get("state") or None
-    if state not in (None, "pending", "delivered", "dead"):
+    if state not in (None, "pending", "delivered", "dead", "probe"):
         state = None
+    return await webhook_log_response(runtime, channel, state)
+
+
+async def webhook_log_response(
+    runtime: Runtime,
+    channel: Channel,
+    state: str | None,
+    probe: Probe | None = None,
+    probe_error: str | None = None,
+) -> Response:
     deliveries = await list_deliveries(
         runtime.database, channel=channel.phone_number_id, state=state, limit=200
     )
@@ -151,6 +162,9 @@ async def webhook_log(request: Request) -> Response:
         channel=channel,
         deliveries=deliveries,
         state=state or "",
+        probe_kinds=KINDS,
+        probe=probe,
+        probe_error=probe_error,
     )
 
 

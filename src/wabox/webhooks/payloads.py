@@ -6,8 +6,6 @@ import functools
 import hashlib
 from typing import Any, cast
 
-import msgspec
-
 from wabox.errors import GraphError
 from wabox.schema.sandbox import Channel
 from wabox.schema.webhooks import (
@@ -22,8 +20,8 @@ from wabox.schema.webhooks import (
     Status,
     Value,
 )
+from wabox.webhooks.encoding import meta_json
 
-_encoder = msgspec.json.Encoder()
 # ISO region of a BSUID by calling code; the longest matching prefix wins, "US" otherwise.
 _REGIONS = {
     "1": "US", "7": "RU", "20": "EG", "27": "ZA", "30": "GR", "31": "NL", "33": "FR",
@@ -90,7 +88,7 @@ def status_payload(
         ],
     )
     envelope = Envelope(entry=[Entry(id=channel.waba_id, changes=[Change(value=value)])])
-    return _encoder.encode(envelope)
+    return meta_json(envelope)
 
 
 def message_payload(channel: Channel, *, wa_id: str, name: str, message: dict[str, Any]) -> bytes:
@@ -111,4 +109,4 @@ def message_payload(channel: Channel, *, wa_id: str, name: str, message: dict[st
         messages=[message],
     )
     envelope = Envelope(entry=[Entry(id=channel.waba_id, changes=[Change(value=value)])])
-    return _encoder.encode(envelope)
+    return meta_json(envelope)
