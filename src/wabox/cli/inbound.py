@@ -32,7 +32,24 @@ def inbound(
     filename: Annotated[str | None, typer.Option(help="For document.")] = None,
     voice: Annotated[bool, typer.Option(help="Audio recorded as a voice note.")] = False,
     reply_to: Annotated[
-        str | None, typer.Option(help="The wamid of the business message quoted.")
+        str | None, typer.Option(help="The wamid of the business message quoted or answered.")
+    ] = None,
+    tap: Annotated[
+        str | None, typer.Option(help="Tap the reply button with this id (needs --reply-to).")
+    ] = None,
+    pick: Annotated[
+        str | None, typer.Option(help="Pick the list row with this id (needs --reply-to).")
+    ] = None,
+    flow_response: Annotated[
+        str | None,
+        typer.Option(help="Complete the Flow with this JSON object (needs --reply-to)."),
+    ] = None,
+    quick_reply: Annotated[
+        str | None,
+        typer.Option(help="Tap the template's quick-reply button with this text (--reply-to)."),
+    ] = None,
+    payload: Annotated[
+        str | None, typer.Option(help="With --quick-reply: the button's payload.")
     ] = None,
     name: Annotated[str | None, typer.Option(help="The customer's profile name.")] = None,
     channel: ChannelId = None,
@@ -47,9 +64,21 @@ def inbound(
             body[key] = value
     if reply_to is not None:
         body["context"] = {"id": reply_to}
-    if (text is None) == (kind is None):
-        raise typer.BadParameter("give either --text or --type", param_hint="--text")
-    if text is not None:
+    given = [v for v in (text, kind, tap, pick, flow_response, quick_reply) if v is not None]
+    if len(given) != 1:
+        raise typer.BadParameter(
+            "give one of --text, --type, --tap, --pick, --flow-response, --quick-reply",
+            param_hint="--text",
+        )
+    if tap is not None:
+        body["interactive"] = {"type": "button_reply", "button_reply": {"id": tap}}
+    elif pick is not None:
+        body["interactive"] = {"type": "list_reply", "list_reply": {"id": pick}}
+    elif flow_response is not None:
+        body["interactive"] = {"type": "nfm_reply", "nfm_reply": {"response_json": flow_response}}
+    elif quick_reply is not None:
+        body["button"] = {"text": quick_reply, "payload": payload}
+    elif text is not None:
         body |= {"type": "text", "text": {"body": text}}
     else:
         assert kind is not None

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from wabox.clock import Clock
+from wabox.delivery.answers import answer
 from wabox.delivery.customer_files import CustomerFiles, UrlFor
 from wabox.delivery.message_rules import new_wamid
 from wabox.delivery.window import WINDOW
@@ -23,9 +24,11 @@ from wabox.schema.inbound import Inbound, InboundAccepted, InboundMedia
 from wabox.schema.sandbox import Channel
 from wabox.store.conversations import profile_name, record_inbound
 from wabox.store.database import Database
+from wabox.store.messages import sent_message
 from wabox.webhooks.payloads import message_payload
 
 MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
+ANSWERS = ("interactive", "button")  # answers to a business message (delivery/answers.py)
 
 
 def without_nulls(value: Any) -> Any:
@@ -50,6 +53,7 @@ def kind_of(inbound: Inbound) -> str:
 
 
 async def message_object(
+    database: Database,
     channel: Channel,
     inbound: Inbound,
     kind: str,
@@ -61,7 +65,12 @@ async def message_object(
     """The ``messages[]`` member, and the media ID of a media message."""
     body = getattr(inbound, kind)
     media_id = None
-    if kind in MEDIA_KINDS:
+    if kind in ANSWERS and body is not None:
+        sent = None
+        if inbound.context is not None:
+            sent = await sent_message(database, channel.phone_number_id, inbound.context.id)
+        content = answer(inbound, kind, sent)
+    elif kind in MEDIA_KINDS:
         spec = body if body is not None else InboundMedia()
         content, media_id = await files.keep(channel, kind, spec, now, url_for)
     elif body is None:
@@ -90,7 +99,9 @@ async def receive(
 ) -> InboundAccepted:
     wamid = new_wamid(inbound.from_)
     kind = kind_of(inbound)
-    message, media_id = await message_object(channel, inbound, kind, wamid, now, files, url_for)
+    message, media_id = await message_object(
+        database, channel, inbound, kind, wamid, now, files, url_for
+    )
     name = (
         inbound.name
         or await profile_name(database, channel.phone_number_id, inbound.from_)

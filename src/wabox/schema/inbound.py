@@ -44,6 +44,48 @@ class InboundMedia(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     voice: bool | None = None
 
 
+class InboundButtonReply(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A tap on a reply button: its ``id``; the title is the button's own."""
+
+    id: Annotated[str, Meta(min_length=1, max_length=256)]
+    title: Annotated[str, Meta(min_length=1, max_length=20)] | None = None
+
+
+class InboundListReply(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A row picked from a list: its ``id``; title and description are the row's own."""
+
+    id: Annotated[str, Meta(min_length=1, max_length=200)]
+    title: Annotated[str, Meta(min_length=1, max_length=24)] | None = None
+    description: Annotated[str, Meta(max_length=72)] | None = None
+
+
+class InboundFlowReply(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A completed Flow: ``response_json`` is the JSON object the Flow returned."""
+
+    response_json: Annotated[str, Meta(min_length=2, max_length=65536)]
+    body: Annotated[str, Meta(min_length=1, max_length=1024)] = "Sent"
+    name: Annotated[str, Meta(min_length=1, max_length=64)] = "flow"
+
+
+class InboundInteractive(
+    msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True
+):
+    """What the customer answered to an interactive message (``context`` names it)."""
+
+    type: Literal["button_reply", "list_reply", "nfm_reply"]
+    button_reply: InboundButtonReply | None = None
+    list_reply: InboundListReply | None = None
+    nfm_reply: InboundFlowReply | None = None
+
+
+class InboundButton(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A tap on a template's quick-reply button: its text, and the payload the business
+    gave it when sending (its text when none)."""
+
+    text: Annotated[str, Meta(min_length=1, max_length=25)]
+    payload: Annotated[str, Meta(max_length=1000)] | None = None
+
+
 class InboundContext(msgspec.Struct, forbid_unknown_fields=True):
     """A reply: the wamid of the business message the customer quotes."""
 
@@ -60,6 +102,8 @@ InboundType = Literal[
     "location",
     "contacts",
     "reaction",
+    "interactive",
+    "button",
 ]
 INBOUND_TYPES: tuple[str, ...] = get_args(InboundType)
 
@@ -81,6 +125,8 @@ class Inbound(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     location: InboundLocation | None = None
     contacts: Annotated[list[Contact], Meta(min_length=1, max_length=257)] | None = None
     reaction: InboundReaction | None = None
+    interactive: InboundInteractive | None = None
+    button: InboundButton | None = None
     context: InboundContext | None = None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -181,3 +181,30 @@ async def clear_messages(database: Database, channel: str | None = None) -> int:
     cleared: int = await database.writer.run(write)
     database.signals.publish("messages", channel or "")
     return cleared
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A business message as the business sent it, for a customer's answer to it."""
+
+    recipient: str
+    type: str
+    payload: dict[str, Any]
+
+
+async def sent_message(database: Database, channel_id: str, wamid: str) -> SentMessage | None:
+    """The channel's outbound message ``wamid``, or None."""
+    async with database.engine.connect() as connection:
+        row = (
+            await connection.execute(
+                sa.select(messages.c.recipient, messages.c.type, messages.c.payload).where(
+                    messages.c.wamid == wamid,
+                    messages.c.channel_id == channel_id,
+                    messages.c.direction == "outbound",
+                )
+            )
+        ).first()
+    if row is None:
+        return None
+    payload = msgspec.json.decode(row.payload)
+    return SentMessage(row.recipient, row.type, payload if isinstance(payload, dict) else {})
