@@ -198,7 +198,7 @@ def test_the_stored_message_keeps_the_rendered_template(server: Server) -> None:
         "footer": "Reply STOP to opt out",
         "buttons": [
             {"type": "URL", "text": "Track", "url": "https://shop.example/track/42"},
-            {"type": "QUICK_REPLY", "text": "Thanks"},
+            {"type": "QUICK_REPLY", "text": "Thanks", "payload": "Thanks"},  # what a tap sends
         ],
     }
     assert row["pricing"] == {"category": "utility", "type": "regular"}

@@ -180,6 +180,120 @@ def inbound_webhook(receiver: Receiver, needle: str, field: str = "text") -> Any
     raise AssertionError(f"no inbound webhook with {needle!r}")
 
 
+def test_the_customer_taps_buttons_and_picks_rows_in_the_inbox(
+    page: Page, server: Server, receiver: Receiver
+) -> None:
+    """The answers a business message offers are clickable as the customer, and reach the
+    webhook as Meta sends them (``interactive`` button_reply / list_reply, ``button``)."""
+    with server.admin() as admin:
+        admin.patch(
+            f"/sandbox/channels/{default_channel(server)}",
+            json={"settings": {"webhook": {"url": receiver.url}}},
+        )
+        created = admin.post(
+            "/sandbox/templates",
+            json={
+                "name": "pickup_ready",
+                "language": "en_US",
+                "category": "UTILITY",
+                "components": [
+                    {"type": "BODY", "text": "Your order is ready"},
+                    {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "On my way"}]},
+                ],
+            },
+        )
+    assert created.status_code == 201, created.text
+    customer = "16505559107"
+    customer_writes(server, "where is it?", to=customer)
+    buttons = send(
+        server,
+        "interactive",
+        {
+            "type": "button",
+            "body": {"text": "Deliver or pick up?"},
+            "action": {
+                "buttons": [
+                    {"type": "reply", "reply": {"id": "deliver", "title": "Deliver"}},
+                    {"type": "reply", "reply": {"id": "pickup", "title": "Pick up"}},
+                ]
+            },
+        },
+        to=customer,
+    )
+    listed = send(
+        server,
+        "interactive",
+        {
+            "type": "list",
+            "body": {"text": "When?"},
+            "action": {
+                "button": "Times",
+                "sections": [{"title": "Today", "rows": [{"id": "t17", "title": "17:00"}]}],
+            },
+        },
+        to=customer,
+    )
+    template = send(
+        server,
+        "template",
+        {
+            "name": "pickup_ready",
+            "language": {"code": "en_US"},
+            "components": [
+                {
+                    "type": "button",
+                    "sub_type": "quick_reply",
+                    "index": "0",
+                    "parameters": [{"type": "payload", "payload": "ON-MY-WAY"}],
+                }
+            ],
+        },
+        to=customer,
+    )
+    open_chat(page, server, customer)
+    bubble(page, buttons).get_by_role("button", name="Pick up").click()
+    tapped = inbound_webhook(receiver, "pickup", field="interactive")
+    (said,) = tapped["entry"][0]["changes"][0]["value"]["messages"]
+    assert said["interactive"]["button_reply"] == {"id": "pickup", "title": "Pick up"}
+    assert said["context"]["id"] == buttons
+    bubble(page, listed).get_by_role("button", name="Times").click()
+    picked = inbound_webhook(receiver, "t17", field="interactive")
+    assert picked["entry"][0]["changes"][0]["value"]["messages"][0]["interactive"] == {
+        "type": "list_reply",
+        "list_reply": {"id": "t17", "title": "17:00"},
+    }
+    bubble(page, template).get_by_role("button", name="On my way").click()
+    quick = inbound_webhook(receiver, "ON-MY-WAY", field="button")
+    assert quick["entry"][0]["changes"][0]["value"]["messages"][0]["button"] == {
+        "payload": "ON-MY-WAY",
+        "text": "On my way",
+    }
+    expect(page.locator(".bubble.customer")).to_have_count(4)  # its first words and 3 answers
+
+
+def test_the_business_typing_shows_until_it_answers(page: Page, server: Server) -> None:
+    customer = "16505559108"
+    wrote = customer_writes(server, "are you there?", to=customer)
+    open_chat(page, server, customer)
+    expect(page.locator(".bubble.customer", has_text="are you there?")).to_be_visible()
+    with api(server) as c:
+        marked = c.post(
+            "/messages",
+            json={
+                "messaging_product": "whatsapp",
+                "status": "read",
+                "message_id": wrote,
+                "typing_indicator": {"type": "text"},
+            },
+        )
+    assert marked.json() == {"success": True}
+    typing = page.get_by_role("status").filter(has_text="typing…")
+    expect(typing).to_be_visible()
+    send(server, "text", {"body": "Yes, one moment"}, to=customer)
+    expect(page.locator(".bubble.business", has_text="Yes, one moment")).to_be_visible()
+    expect(typing).to_have_count(0)  # the answer ends it
+
+
 def test_a_failed_message_shows_why(page: Page, server: Server, origin: Origin) -> None:
     customer = "16505559102"
     customer_writes(server, "the brochure?", to=customer)

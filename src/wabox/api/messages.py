@@ -63,7 +63,9 @@ async def _send(
     body = await (read_graph_body if graph else read_json_body)(request, limit)
     message = decode_send_body(body)
     if isinstance(message, MarkRead):
-        await runtime.sender.mark_read(channel, message.message_id)
+        await runtime.sender.mark_read(
+            channel, message.message_id, typing=message.typing_indicator is not None
+        )
         return json_response(SuccessResponse())
     return json_response(await runtime.sender.send(channel, message, body))
 

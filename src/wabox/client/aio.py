@@ -436,7 +436,7 @@ class AsyncClient:
         voice: bool = False,
         **fields: str | None,
     ) -> SentMessage:
-        """Upload first when given a path, then send by ID, as the seed recommends."""
+        """Upload first when given a path, then send by ID, as 360dialog recommends."""
         core.one_source(media_id, link, path)
         if path is not None:
             media_id = await self.upload_media(path)

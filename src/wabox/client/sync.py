@@ -431,7 +431,7 @@ class Client:
         voice: bool = False,
         **fields: str | None,
     ) -> SentMessage:
-        """Upload first when given a path, then send by ID, as the seed recommends."""
+        """Upload first when given a path, then send by ID, as 360dialog recommends."""
         core.one_source(media_id, link, path)
         if path is not None:
             media_id = self.upload_media(path)

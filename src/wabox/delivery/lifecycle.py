@@ -16,10 +16,12 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
+import msgspec
+
 from wabox.clock import Clock
 from wabox.delivery.scenarios import ScenarioBook
 from wabox.errors import GraphError, Undeliverable
-from wabox.schema.sandbox import Channel
+from wabox.schema.sandbox import Channel, ChannelSettings
 from wabox.schema.scenarios import Scenario
 from wabox.store.database import Database
 from wabox.store.lifecycle import (
@@ -251,6 +253,7 @@ class Lifecycle:
                 step.webhooks.extend(
                     self._webhooks(message, channel, "delivered", now, scenario, True, None)
                 )
+                self._then_played(step, settings, scenario, now)
                 return step
             step = Step(message, "delivered")
             if read_after is not None:
@@ -260,8 +263,24 @@ class Lifecycle:
         if message.next_step == "read":
             step = Step(message, "read")
             self._record(step, channel, "read", now, scenario)
+            self._then_played(step, settings, scenario, now)
+            return step
+        if message.next_step == "played":
+            step = Step(message, "played")
+            self._record(step, channel, "played", now, scenario)
             return step
         return Step(message, message.state)  # nothing known to do: take it off the queue
+
+    @staticmethod
+    def _then_played(
+        step: Step, settings: ChannelSettings, scenario: Scenario | None, now: float
+    ) -> None:
+        """A voice note read is then played, ``played_after`` later (Meta's ``played``
+        status: the first time the customer plays it)."""
+        if settings.played_after is None or (scenario is not None and scenario.never_read):
+            return
+        if step.message.type == "audio" and _is_voice_note(step.message.payload):
+            step.next_step, step.due_at = "played", now + settings.played_after
 
     def _failed(
         self,
@@ -318,6 +337,14 @@ class Lifecycle:
         )
         copies = 2 if scenario is not None and scenario.duplicate_webhooks else 1
         return [(status, payload)] * copies
+
+
+def _is_voice_note(payload: str) -> bool:
+    try:
+        audio = msgspec.json.decode(payload).get("audio")
+    except (msgspec.DecodeError, AttributeError):
+        return False
+    return isinstance(audio, dict) and audio.get("voice") is True
 
 
 def _scenario_error(scenario: Scenario) -> GraphError:

@@ -43,6 +43,8 @@ from wabox.store.database import Database
 from wabox.store.media import media_is_live
 from wabox.store.templates import find_template
 
+TYPING_FOR = 25.0  # seconds a typing indicator shows at most (Meta: "up to 25 seconds")
+
 
 class Sender:
     def __init__(
@@ -149,10 +151,16 @@ class Sender:
             messages=[SentMessage(id=wamid)],
         )
 
-    async def mark_read(self, channel: Channel, message_id: str) -> None:
-        """The business read a customer's message (and every earlier one from them)."""
+    async def mark_read(self, channel: Channel, message_id: str, typing: bool = False) -> None:
+        """The business read a customer's message (and every earlier one from them); with
+        ``typing``, the customer sees it typing for up to 25 s or until its next message
+        (Meta for Developers, WhatsApp Cloud API, "Typing indicators")."""
         if not await mark_inbound_read(
-            self._database, channel.phone_number_id, message_id, self._clock.now()
+            self._database,
+            channel.phone_number_id,
+            message_id,
+            self._clock.now(),
+            typing_for=TYPING_FOR if typing else None,
         ):
             raise InvalidParameter(
                 f'Param message_id must be a message this number received - got "'

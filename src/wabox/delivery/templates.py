@@ -182,6 +182,10 @@ def render(template: AdminTemplate, sent: TemplateObject) -> dict[str, Any]:
             item["url"] = _fill(button.url, _values(f"button {index}", button.url, params, False))
         elif button.phone_number is not None:
             item["phone_number"] = button.phone_number
+        elif button.type.upper() == "QUICK_REPLY":
+            # What the customer's tap sends back (its text when the business gave none).
+            payloads = [p.payload for p in params if p.type == "payload" and p.payload]
+            item["payload"] = payloads[0] if payloads else button.text
         shown.append(item)
     if buttons_given:
         index = min(buttons_given)

@@ -158,6 +158,9 @@ class Conversation(msgspec.Struct, kw_only=True):
     window_expires_at: float
     last_inbound_at: float
     unread: int = 0  # the customer's messages the business has not marked read
+    # The business's typing indicator: shown since, until then or its next message.
+    typing_since: float | None = None
+    typing_until: float | None = None
 
 
 class ConversationList(msgspec.Struct):

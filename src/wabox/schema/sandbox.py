@@ -33,11 +33,12 @@ class WebhookConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, om
 class ChannelSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """How the sandbox behaves for one channel; every field has the real platform's default.
 
-    ``link_cache``: ``seed`` follows the caching headers as the seed document describes;
+    ``link_cache``: ``seed`` follows the origin's caching headers as 360dialog documents them;
     ``fixed-10m`` is Meta's behaviour since September 2024 (every link reused for 10 minutes).
     ``delivered_after``: seconds from ``sent`` to ``delivered``; ``read_after``: seconds
     from ``delivered`` to ``read``, or null for "never by itself" (the inbox or
-    ``POST /sandbox/messages/{wamid}/read`` marks it read).
+    ``POST /sandbox/messages/{wamid}/read`` marks it read); ``played_after``: seconds from
+    ``read`` to ``played`` for a voice note the customer listens to, or null for never.
     ``enforce_window``: a non-template message outside the customer's 24-hour window
     fails with 131047, as on Meta's platform; false lets every message through.
     ``throughput``: messages per second the channel may send (Meta: 80, up to 1,000), null
@@ -48,6 +49,7 @@ class ChannelSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     link_cache: Literal["seed", "fixed-10m"] = "seed"
     delivered_after: Seconds = 0.1
     read_after: Seconds | None = 1.0
+    played_after: Seconds | None = 1.0
     webhook: WebhookConfig | None = None
     enforce_window: bool = True
     throughput: Annotated[int, Meta(ge=1, le=1000)] | None = 80

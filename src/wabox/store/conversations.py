@@ -102,9 +102,12 @@ async def record_inbound(
     database.signals.publish("messages", channel_id)
 
 
-async def mark_inbound_read(database: Database, channel_id: str, wamid: str, now: float) -> bool:
+async def mark_inbound_read(
+    database: Database, channel_id: str, wamid: str, now: float, typing_for: float | None = None
+) -> bool:
     """The business read the customer's message, and with it every earlier one from that
-    customer (as WhatsApp shows it); False if the channel received no such message."""
+    customer (as WhatsApp shows it); False if the channel received no such message.
+    ``typing_for``: the business shows a typing indicator for that many seconds."""
 
     def write(connection: sa.Connection) -> bool:
         found = connection.execute(
@@ -116,6 +119,15 @@ async def mark_inbound_read(database: Database, channel_id: str, wamid: str, now
         ).first()
         if found is None:
             return False
+        if typing_for is not None:
+            connection.execute(
+                sa.update(conversations)
+                .where(
+                    conversations.c.channel_id == channel_id,
+                    conversations.c.wa_id == found.recipient,
+                )
+                .values(typing_since=now, typing_until=now + typing_for)
+            )
         unread = sa.and_(
             messages.c.channel_id == channel_id,
             messages.c.recipient == found.recipient,
@@ -202,6 +214,12 @@ async def list_conversations(
             window_expires_at=row.window_expires_at,
             last_inbound_at=row.last_inbound_at,
             unread=row.unread,
+            typing_since=row.typing_since if _typing(row, now) else None,
+            typing_until=row.typing_until if _typing(row, now) else None,
         )
         for row in rows
     ]
+
+
+def _typing(row: Any, now: float) -> bool:
+    return row.typing_until is not None and row.typing_until > now

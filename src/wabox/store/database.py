@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -82,8 +83,14 @@ class SchemaProblem(RuntimeError):
     to do, in one line."""
 
 
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    """The migration scripts, read once per process (``/readyz`` asks often)."""
+    return ScriptDirectory.from_config(_alembic())
+
+
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_alembic()).get_current_head()
+    head = _scripts().get_current_head()
     assert head is not None
     return head
 
@@ -101,7 +108,7 @@ async def schema_revision(engine: AsyncEngine) -> str | None:
 def schema_problem(current: str | None, *, migrating: bool) -> str | None:
     """What is wrong with a database at ``current`` for this wabox, or None. ``migrating``:
     the caller is about to migrate, so only a schema newer than this wabox is wrong."""
-    script = ScriptDirectory.from_config(_alembic())
+    script = _scripts()
     head = head_revision()
     if current is not None:
         try:

@@ -23,7 +23,7 @@ from wabox.store.tables import messages
 if TYPE_CHECKING:
     from wabox.store.database import Database
 
-FINAL_STATES = ("failed", "read")
+FINAL_STATES = ("failed", "read", "played")
 _encoder = msgspec.json.Encoder()
 
 

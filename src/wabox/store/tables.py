@@ -282,6 +282,10 @@ conversations = sa.Table(
     # The customer's messages the business has not marked read: kept here by the inbound
     # and mark-read writes, so neither the send path nor the inbox counts rows for it.
     sa.Column("unread", sa.Integer, nullable=False, server_default="0"),
+    # The business's typing indicator (a mark-as-read with ``typing_indicator``): shown
+    # from ``typing_since`` until ``typing_until`` or the business's next message.
+    sa.Column("typing_since", sa.Float, nullable=True),
+    sa.Column("typing_until", sa.Float, nullable=True),
 )
 
 templates = sa.Table(

@@ -18,6 +18,7 @@ from wabox.runtime import Runtime
 from wabox.schema.inbound import Inbound
 from wabox.schema.sandbox import Channel
 from wabox.schema.scenarios import Scenario
+from wabox.store.messages import list_messages
 from wabox.store.webhooks import redeliver
 from wabox.ui.pages import chat_context, settings_response, webhook_log_response
 from wabox.ui.render import page
@@ -28,7 +29,8 @@ BEHAVIOURS = ("not_on_whatsapp", "never_read", "duplicate_webhooks", "out_of_ord
 
 
 async def send_as_customer(request: Request) -> Response:
-    """The composer: text, a file, a reaction or a reply, sent as the customer."""
+    """The composer: text, a file, a reaction or a reply, sent as the customer; and the
+    answers a business message offers (a tapped button, a picked row)."""
     runtime = signed_in(request)
     channel = await pick_channel(runtime, request.path_params["channel"])
     customer = request.path_params["wa_id"]
@@ -42,6 +44,17 @@ async def send_as_customer(request: Request) -> Response:
     if form.get("emoji") and form.get("react_to"):
         body["type"] = "reaction"
         body["reaction"] = {"message_id": str(form["react_to"]), "emoji": str(form["emoji"])}
+    elif form.get("tap") and reply_to:
+        body["interactive"] = {"type": "button_reply", "button_reply": {"id": str(form["tap"])}}
+    elif form.get("pick") and reply_to:
+        body["interactive"] = {"type": "list_reply", "list_reply": {"id": str(form["pick"])}}
+    elif form.get("quick_reply") is not None and reply_to:
+        button = await _quick_reply(runtime, reply_to, str(form["quick_reply"]))
+        if button is None:
+            return await _chat_with_error(
+                runtime, channel, customer, "That message has no such quick-reply button."
+            )
+        body["button"] = button
     elif isinstance(upload, UploadFile) and upload.filename:
         kind, media = await _customer_file(upload, text)
         body["type"], body[kind] = kind, media
@@ -123,6 +136,7 @@ async def _save_settings(runtime: Runtime, channel: Channel, form: dict[str, str
             "link_cache": form.get("link_cache", "seed"),
             "delivered_after": number("delivered_after") or 0.0,
             "read_after": number("read_after"),
+            "played_after": number("played_after"),
             "enforce_window": form.get("enforce_window") == "on",
             "throughput": None if number("throughput") is None else int(number("throughput") or 0),
             "pair_rate_limit": form.get("pair_rate_limit") == "on",
@@ -184,6 +198,17 @@ async def redeliver_webhook(request: Request) -> Response:
     runtime.dispatcher.wake()
     back = request.headers.get("referer") or "/"
     return RedirectResponse(back, status_code=303)
+
+
+async def _quick_reply(runtime: Runtime, wamid: str, index: str) -> dict[str, Any] | None:
+    """The quick-reply button ``index`` of a template message: its text and payload."""
+    found = await list_messages(runtime.database, wamid=wamid, limit=1)
+    rendered = found[0].rendered if found else None
+    quick = [b for b in (rendered or {}).get("buttons", []) if b.get("type") == "QUICK_REPLY"]
+    if not index.isdigit() or int(index) >= len(quick):
+        return None
+    button = quick[int(index)]
+    return {"text": button["text"], "payload": button.get("payload")}
 
 
 async def probe_webhook(request: Request) -> Response:

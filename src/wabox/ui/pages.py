@@ -71,10 +71,19 @@ async def chat_context(runtime: Runtime, channel: Channel, customer: str) -> dic
             runtime.database, runtime.clock.now(), channel.phone_number_id
         )
     }
+    conversation = windows.get(customer)
+    typing = (
+        conversation is not None
+        and conversation.typing_since is not None
+        and not any(
+            m.direction == "outbound" and m.created_at >= conversation.typing_since for m in stored
+        )
+    )
     return {
         "bubbles": shown,
         "sizes": await media_sizes(runtime.database, documents),
-        "conversation": windows.get(customer),
+        "conversation": conversation,
+        "typing": typing,
         "now": runtime.clock.now(),
     }
 

@@ -11,7 +11,14 @@ from wabox.schema.sandbox import StoredMessage
 from wabox.schema.scenarios import Scenario
 
 MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
-TICKS = {"accepted": "🕓", "sent": "✓", "delivered": "✓✓", "read": "✓✓", "failed": "!"}
+TICKS = {
+    "accepted": "🕓",
+    "sent": "✓",
+    "delivered": "✓✓",
+    "read": "✓✓",
+    "played": "✓✓",  # a voice note listened to: blue, with the microphone turned blue too
+    "failed": "!",
+}
 
 
 @dataclass

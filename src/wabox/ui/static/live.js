@@ -54,8 +54,17 @@
   });
   // Keep the newest message in view after each swap of the chat.
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target && event.detail.target.id === "chat") scrollDown();
+    if (event.detail.target && event.detail.target.id === "chat") {
+      scrollDown();
+      typingEnds();
+    }
   });
+  // The business's typing indicator goes when its time is up (or the chat is redrawn).
+  function typingEnds() {
+    document.querySelectorAll(".typing[data-for]").forEach(function (shown) {
+      setTimeout(function () { shown.remove(); }, parseFloat(shown.dataset.for) * 1000);
+    });
+  }
   function scrollDown() {
     var list = document.querySelector(".messages");
     if (list) list.scrollTop = list.scrollHeight;
@@ -68,5 +77,5 @@
       scrollDown();
     }
   }, true);
-  document.addEventListener("DOMContentLoaded", function () { scrollDown(); connect(); });
+  document.addEventListener("DOMContentLoaded", function () { scrollDown(); typingEnds(); connect(); });
 })();
