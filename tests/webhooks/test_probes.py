@@ -131,6 +131,13 @@ def test_a_receiver_that_checks_nothing_is_flagged_in_the_log(
     # The receiver's own verification GET checks the token, so that probe is not flagged.
     token_probe = probe(server, channel, "wrong_verify_token").json()
     assert token_probe["answer"]["status"] == 403 and not token_probe["flagged"]
+    assert token_probe["method"] == "GET" and "hub.verify_token=wrong-" in token_probe["url"]
+    with server.admin() as admin:
+        (logged_get,) = admin.get(
+            "/sandbox/webhooks",
+            params={"channel": channel["phone_number_id"], "event": "probe:wrong_verify_token"},
+        ).json()["deliveries"]
+    assert logged_get["payload"]["method"] == "GET"
 
 
 def test_a_replay_sends_a_delivered_webhook_again_byte_for_byte(

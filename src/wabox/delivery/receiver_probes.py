@@ -44,6 +44,8 @@ async def probe_receiver(
         body = payload.encode()
         if config.app_secret is not None:
             replayed = signature(body, config.app_secret)
+    elif kind == "wrong_verify_token":
+        body = b""  # a GET: logged as its method and URL
     else:
         body = status_payload(
             channel,
