@@ -28,6 +28,9 @@ class WebhookConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, om
     )
     verify_token: Annotated[str, Meta(max_length=256)] | None = None
     app_secret: Annotated[str, Meta(max_length=256)] | None = None
+    # The Graph API version the webhook is subscribed at (Meta: the App Dashboard's
+    # Webhooks page); statuses take that version's shape: ``conversation`` before v24.0.
+    version: Annotated[str, Meta(pattern=r"^v[0-9]{1,3}\.[0-9]{1,3}$")] | None = None
 
 
 class ChannelSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

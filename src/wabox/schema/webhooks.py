@@ -43,12 +43,26 @@ class Pricing(msgspec.Struct, kw_only=True):
     category: str
 
 
+class ConversationOrigin(msgspec.Struct):
+    type: str
+
+
+class Conversation(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The 24-hour conversation a status belongs to: sent by webhooks subscribed before
+    v24.0 (and, since, only inside a free entry point); ``expiration_timestamp`` on ``sent``."""
+
+    id: str
+    expiration_timestamp: str | None = None
+    origin: ConversationOrigin
+
+
 class Status(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: str
     status: Literal["sent", "delivered", "read", "failed", "played"]
     timestamp: str
     recipient_id: str
     biz_opaque_callback_data: str | None = None
+    conversation: Conversation | None = None
     pricing: Pricing | None = None
     errors: list[WebhookError] | None = None
 

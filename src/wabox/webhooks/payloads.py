@@ -7,10 +7,12 @@ import hashlib
 from typing import Any, cast
 
 from wabox.errors import GraphError
-from wabox.schema.sandbox import Channel
+from wabox.schema.sandbox import Channel, WebhookConfig
 from wabox.schema.webhooks import (
     Change,
     Contact,
+    Conversation,
+    ConversationOrigin,
     Entry,
     Envelope,
     Metadata,
@@ -64,8 +66,19 @@ def status_payload(
     with_pricing: bool = False,
     error: GraphError | None = None,
 ) -> bytes:
-    """One status in Meta's envelope. ``pricing`` rides on ``sent`` and ``delivered``;
-    ``conversation`` is left out, as since v24.0 outside free entry points (§0.7)."""
+    """One status in Meta's envelope. ``pricing`` rides on ``sent`` and ``delivered``, and
+    so does ``conversation`` for a webhook subscribed before v24.0 or inside a free entry
+    point; since v24.0 it is left out otherwise (Meta for Developers, WhatsApp Cloud API,
+    Webhooks reference, "statuses": conversation)."""
+    conversation = None
+    if with_pricing and (
+        pricing_type == "free_entry_point" or _before_v24(channel.settings.webhook)
+    ):
+        conversation = Conversation(
+            id=_conversation_id(channel.waba_id, recipient, category, timestamp),
+            expiration_timestamp=str(int(timestamp) + 86400) if status == "sent" else None,
+            origin=ConversationOrigin(type=category),
+        )
     value = Value(
         messaging_product="whatsapp",
         metadata=Metadata(
@@ -82,6 +95,7 @@ def status_payload(
                 timestamp=str(int(timestamp)),
                 recipient_id=recipient,
                 biz_opaque_callback_data=biz_opaque_callback_data,
+                conversation=conversation,
                 pricing=pricing_for(category, pricing_type) if with_pricing else None,
                 errors=[error.webhook_error()] if error is not None else None,
             )
@@ -89,6 +103,19 @@ def status_payload(
     )
     envelope = Envelope(entry=[Entry(id=channel.waba_id, changes=[Change(value=value)])])
     return meta_json(envelope)
+
+
+def _before_v24(config: WebhookConfig | None) -> bool:
+    if config is None or config.version is None:
+        return False  # wabox's webhooks are at the current shape unless told otherwise
+    major, _, minor = config.version.removeprefix("v").partition(".")
+    return (int(major), int(minor)) < (24, 0)
+
+
+def _conversation_id(waba_id: str, recipient: str, category: str, timestamp: float) -> str:
+    """One id per customer, category and day: a simulated 24-hour conversation."""
+    key = f"{waba_id}:{recipient}:{category}:{int(timestamp) // 86400}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def message_payload(channel: Channel, *, wa_id: str, name: str, message: dict[str, Any]) -> bytes:
