@@ -19,9 +19,9 @@ FBTRACE = re.compile(r"^[A-Za-z0-9_-]{23}$")
 T = TypeVar("T")
 
 
-def free_port() -> int:
+def free_port(address: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((address, 0))
         return int(sock.getsockname()[1])
 
 

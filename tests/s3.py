@@ -22,15 +22,15 @@ CREDENTIALS = {
 
 
 @contextmanager
-def moto_server(log: Path) -> Iterator[str]:
-    """Start moto's S3 server, create the test bucket, yield its endpoint URL."""
-    port = free_port()
+def moto_server(log: Path, address: str = "127.0.0.1") -> Iterator[str]:
+    """Start moto's S3 server on ``address``, create the test bucket, yield its endpoint."""
+    port = free_port(address)
     executable = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [executable, "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT
+            [executable, "-H", address, "-p", str(port)], stdout=out, stderr=subprocess.STDOUT
         )
-    endpoint = f"http://127.0.0.1:{port}"
+    endpoint = f"http://{address}:{port}"
 
     def bucket_made() -> bool:
         if process.poll() is not None:

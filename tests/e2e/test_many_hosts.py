@@ -20,8 +20,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -40,7 +38,7 @@ from tests.e2e.netns import Forwarders, Host, Network, require_netns, running_fo
 from tests.e2e.netns import virtual_network as make_network
 from tests.helpers import eventually, stored
 from tests.postgres import fresh_database
-from tests.s3 import BUCKET, CREDENTIALS
+from tests.s3 import BUCKET, CREDENTIALS, moto_server
 
 PORT = 8360
 MESSAGES = 20
@@ -129,42 +127,6 @@ class HostServer(Server):
             )
 
 
-def free_port_on(address: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((address, 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def moto_on(address: str, log: Path) -> Iterator[str]:
-    """``tests/s3.py``'s ``moto_server``, bound to ``address`` instead of loopback."""
-    port = free_port_on(address)
-    executable = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [executable, "-H", address, "-p", str(port)], stdout=out, stderr=subprocess.STDOUT
-        )
-    endpoint = f"http://{address}:{port}"
-
-    def bucket_made() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(f"moto_server exited:\n{log.read_text()}")
-        return httpx.put(f"{endpoint}/{BUCKET}", timeout=2).status_code == 200
-
-    try:
-        eventually(
-            bucket_made,
-            timeout=30,
-            interval=0.1,
-            ignoring=(httpx.TransportError,),
-            what=f"moto_server's bucket (log: {log})",
-        )
-        yield endpoint
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
 def via(url: str, address: str) -> str:
     """A database or Redis URL with its host:port replaced by a relay's ``address``."""
     parts = urlsplit(url)
@@ -204,7 +166,7 @@ def test_a_message_accepted_on_one_host_is_delivered_by_the_others_worker(
         redis = relays.forward(gateway, "127.0.0.1", 6379)
         receiver = stack.enter_context(running_receiver())
         webhooks = relays.forward(gateway, "127.0.0.1", receiver.port)
-        endpoint = stack.enter_context(moto_on(gateway, tmp_path / "moto.log"))
+        endpoint = stack.enter_context(moto_server(tmp_path / "moto.log", gateway))
         shared = {
             **SUITE_ENV,
             **CREDENTIALS,

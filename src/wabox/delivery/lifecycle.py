@@ -23,6 +23,7 @@ from wabox.delivery.scenarios import ScenarioBook
 from wabox.errors import GraphError, Undeliverable
 from wabox.schema.sandbox import Channel, ChannelSettings
 from wabox.schema.scenarios import Scenario
+from wabox.store import leases
 from wabox.store.database import Database
 from wabox.store.lifecycle import (
     DueMessage,
@@ -133,11 +134,8 @@ class Lifecycle:
                     # every step due in that window instead of one step each (events keep
                     # their due time as timestamp; only webhooks leave up to LINGER later).
                     due += LINGER
-                poll = self._poll
-                if lease_end is not None:  # a media check's lease ends: real seconds
-                    until = max(0.0, lease_end - time.time()) + LINGER
-                    poll = until if poll is None else min(poll, until)
                 self._deadline = due
+                poll = leases.look_by(self._poll, lease_end)  # a media check's lease ends
                 await self._clock.sleep_until(self._deadline, self._wake, poll)
                 self._deadline = None
             except asyncio.CancelledError:

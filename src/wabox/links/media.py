@@ -103,20 +103,14 @@ class LinkMedia:
         """The media row for ``url`` sent as ``kind``; raises ``LinkFailure``."""
         channel_id = channel.phone_number_id
         policy = channel.settings.link_cache
-        now = self._clock.now()
         hit = self.fresh_hit(channel, url)
         if hit is not None:
             self.metrics.cache.labels("hit").inc()
             return hit
-        entry = await get_cache_entry(self._database, channel_id, url)
-        if entry is not None and entry.policy != policy:
-            entry = None
-        if entry is not None and now < entry.fresh_until:
-            row = await get_live_media(self._database, channel_id, entry.media_id, now)
-            if row is not None:
-                self._database.fresh_links.remember(entry, row, now)
-                self.metrics.cache.labels("hit").inc()
-                return Obtained(row, "cache_hit")
+        entry, row = await self._cached(channel_id, url, policy)
+        if row is not None:
+            self.metrics.cache.labels("hit").inc()
+            return Obtained(row, "cache_hit")
         key = (channel_id, url, kind)
         flight = self._flights.get(key)
         joined = flight is not None
@@ -155,6 +149,22 @@ class LinkMedia:
             task.cancel()
         await asyncio.gather(*self._flights.values(), return_exceptions=True)
         await self._fetcher.close()
+
+    async def _cached(
+        self, channel_id: str, url: str, policy: LinkCachePolicy
+    ) -> tuple[CacheEntry | None, MediaRow | None]:
+        """The link's cache entry under ``policy``, and its media row when the entry is
+        fresh and the media live (then remembered, so the next hit costs no query)."""
+        entry = await get_cache_entry(self._database, channel_id, url)
+        if entry is None or entry.policy != policy:
+            return None, None
+        now = self._clock.now()
+        if now >= entry.fresh_until:
+            return entry, None
+        row = await get_live_media(self._database, channel_id, entry.media_id, now)
+        if row is not None:
+            self._database.fresh_links.remember(entry, row, now)
+        return entry, row
 
     def _heard(self, name: str) -> None:
         for event in self._waiting.get(name, ()):
@@ -199,15 +209,10 @@ class LinkMedia:
         self, channel_id: str, url: str, kind: str, policy: LinkCachePolicy, name: str
     ) -> Obtained:
         # A flight that just landed elsewhere may have cached what this one would fetch.
-        entry = await get_cache_entry(self._database, channel_id, url)
-        if entry is not None and entry.policy != policy:
-            entry = None
-        now = self._clock.now()
-        if entry is not None and now < entry.fresh_until:
-            row = await get_live_media(self._database, channel_id, entry.media_id, now)
-            if row is not None:
-                await self._finish(channel_id, url, kind, name, media_id=row.id, outcome="fetched")
-                return Obtained(row, "cache_hit")
+        entry, row = await self._cached(channel_id, url, policy)
+        if row is not None:
+            await self._finish(channel_id, url, kind, name, media_id=row.id, outcome="fetched")
+            return Obtained(row, "cache_hit")
         try:
             obtained = await self._fetch(channel_id, url, kind, policy, entry)
         except LinkFailure as failure:

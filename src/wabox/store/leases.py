@@ -20,6 +20,15 @@ def wall() -> float:
     return time.time()
 
 
+def look_by(poll: float | None, lease_end: float | None) -> float | None:
+    """Real seconds a worker may sleep: ``poll`` at the latest, and no later than just past
+    the first lease to end (its job is claimable again then)."""
+    if lease_end is None:
+        return poll
+    until = max(0.0, lease_end - wall()) + 0.02
+    return until if poll is None else min(poll, until)
+
+
 def free(column: sa.Column[float | None], at: float) -> sa.ColumnElement[bool]:
     """Not leased, or the lease has ended by ``at``."""
     return sa.or_(column.is_(None), column <= at)

@@ -25,6 +25,7 @@ import aiohttp
 
 from wabox import __version__
 from wabox.clock import Clock
+from wabox.store import leases
 from wabox.store.database import Database
 from wabox.store.webhooks import (
     Claimed,
@@ -140,10 +141,7 @@ class Dispatcher:
         # Anything due now but not claimed waits for a lane or an earlier webhook: both
         # end with a result, which wakes this loop. Otherwise sleep until the next retry.
         due, lease_end = await next_attempt_after(self._database, now)
-        poll = self._poll
-        if lease_end is not None:  # a POST's lease ends (real seconds): due again then
-            until = max(0.0, lease_end - time.time()) + 0.01
-            poll = until if poll is None else min(poll, until)
+        poll = leases.look_by(self._poll, lease_end)  # a POST's lease ends: due again then
         await self._clock.sleep_until(due, self._wake, poll)
 
     async def _deliver(self, delivery: Claimed) -> None:
