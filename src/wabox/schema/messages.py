@@ -276,7 +276,7 @@ class TemplateObject(RequestStruct, kw_only=True):
 
 
 class OutboundMessage(RequestStruct, tag_field="type", kw_only=True):
-    """Fields every outbound message shares (wire-facts §1.2)."""
+    """Fields every outbound message shares (Meta's messages reference)."""
 
     messaging_product: Literal["whatsapp"]
     recipient_type: Literal["individual"] = "individual"
@@ -378,7 +378,7 @@ class SentMessage(msgspec.Struct):
 
 
 class SendResponse(msgspec.Struct):
-    """The synchronous "accepted" answer (wire-facts §1.4)."""
+    """The synchronous "accepted" answer: Meta answers a send once it is accepted."""
 
     messaging_product: str
     contacts: list[SentContact]
