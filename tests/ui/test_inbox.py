@@ -4,6 +4,7 @@ at 375 px and from the keyboard."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -269,6 +270,82 @@ def test_the_customer_taps_buttons_and_picks_rows_in_the_inbox(
         "text": "On my way",
     }
     expect(page.locator(".bubble.customer")).to_have_count(4)  # its first words and 3 answers
+
+
+def test_the_customer_shares_and_answers_a_flow_in_the_inbox(
+    page: Page, server: Server, receiver: Receiver
+) -> None:
+    """The phone's share menu sends a location, a contact card, a sticker and a voice note,
+    and a Flow message offers its button; each reaches the webhook in Meta's inbound shape
+    (Meta for Developers, WhatsApp Cloud API, Webhooks reference, "messages": location,
+    contacts, sticker, audio with voice, interactive nfm_reply)."""
+    with server.admin() as admin:
+        admin.patch(
+            f"/sandbox/channels/{default_channel(server)}",
+            json={"settings": {"webhook": {"url": receiver.url}}},
+        )
+    customer = "16505559109"
+    customer_writes(server, "can I book?", to=customer)
+    flow = send(
+        server,
+        "interactive",
+        {
+            "type": "flow",
+            "body": {"text": "Pick a slot"},
+            "action": {
+                "name": "flow",
+                "parameters": {
+                    "flow_message_version": "3",
+                    "flow_token": "BOOK-1",
+                    "flow_id": "1234567890",
+                    "flow_cta": "Book now",
+                },
+            },
+        },
+        to=customer,
+    )
+    open_chat(page, server, customer)
+    answers = bubble(page, flow).get_by_label("What the Flow returns (a JSON object)")
+    answers.fill('{"slot": "18:45"}')
+    bubble(page, flow).get_by_role("button", name="Book now").click()
+    booked = inbound_webhook(receiver, "18:45", field="interactive")
+    (said,) = booked["entry"][0]["changes"][0]["value"]["messages"]
+    assert said["context"]["id"] == flow
+    reply = said["interactive"]["nfm_reply"]
+    assert json.loads(reply["response_json"]) == {"slot": "18:45", "flow_token": "BOOK-1"}
+    page.get_by_text("Share…").click()
+    place = page.get_by_role("form", name="Share a location")
+    place.get_by_label("Place").fill("Brandenburger Tor")
+    place.get_by_role("button", name="Share location").click()
+    shared = inbound_webhook(receiver, "Brandenburger", field="location")
+    assert shared["entry"][0]["changes"][0]["value"]["messages"][0]["location"] == {
+        "latitude": 52.52,
+        "longitude": 13.405,
+        "name": "Brandenburger Tor",
+    }
+    expect(page.locator(".bubble.customer.location")).to_contain_text("Brandenburger Tor")
+    expect(page.locator("details.share")).to_have_attribute("open", "")  # stays open
+    card = page.get_by_role("form", name="Share a contact")
+    card.get_by_label("Name").fill("Grace Hopper")
+    card.get_by_label("Phone").fill("+1 650 555 0199")
+    card.get_by_role("button", name="Share contact").click()
+    carded = inbound_webhook(receiver, "Grace Hopper", field="contacts")
+    (contact,) = carded["entry"][0]["changes"][0]["value"]["messages"][0]["contacts"]
+    assert contact["name"]["formatted_name"] == "Grace Hopper"
+    assert contact["phones"] == [
+        {"phone": "+1 650 555 0199", "type": "CELL", "wa_id": "16505550199"}
+    ]
+    page.get_by_role("button", name="Voice note").click()
+    expect(page.locator(".bubble.customer.audio .voice")).to_be_visible()
+    page.get_by_role("button", name="Sticker", exact=True).click()
+    expect(page.locator(".bubble.customer.sticker img")).to_be_visible()
+    voice = inbound_webhook(receiver, "'voice': True", field="audio")
+    assert voice["entry"][0]["changes"][0]["value"]["messages"][0]["audio"]["mime_type"] == (
+        "audio/ogg; codecs=opus"
+    )
+    screenshot(page, "inbox-share")
+    sticker = inbound_webhook(receiver, "image/webp", field="sticker")
+    assert sticker["entry"][0]["changes"][0]["value"]["messages"][0]["sticker"]["animated"] is False
 
 
 def test_the_business_typing_shows_until_it_answers(page: Page, server: Server) -> None:

@@ -7,7 +7,7 @@ import base64
 from typing import Any
 
 import msgspec
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -48,6 +48,16 @@ async def send_as_customer(request: Request) -> Response:
         body["interactive"] = {"type": "button_reply", "button_reply": {"id": str(form["tap"])}}
     elif form.get("pick") and reply_to:
         body["interactive"] = {"type": "list_reply", "list_reply": {"id": str(form["pick"])}}
+    elif form.get("flow_response") is not None and reply_to:
+        body["interactive"] = {
+            "type": "nfm_reply",
+            "nfm_reply": {"response_json": str(form["flow_response"]).strip() or "{}"},
+        }
+    elif form.get("share"):
+        try:
+            body.update(_shared(form))
+        except ValueError as exc:
+            return await _chat_with_error(runtime, channel, customer, str(exc))
     elif form.get("quick_reply") is not None and reply_to:
         button = await _quick_reply(runtime, reply_to, str(form["quick_reply"]))
         if button is None:
@@ -72,6 +82,39 @@ async def send_as_customer(request: Request) -> Response:
         return await _chat_with_error(runtime, channel, customer, detail)
     context = await chat_context(runtime, channel, customer)
     return page("_chat.html", channel=channel, customer=customer, **context)
+
+
+def _shared(form: FormData) -> dict[str, Any]:
+    """What the phone's share menu sends: a place, a contact card, a sticker, a voice note."""
+    share = str(form.get("share"))
+    if share == "location":
+        try:
+            place: dict[str, Any] = {
+                "latitude": float(str(form.get("latitude"))),
+                "longitude": float(str(form.get("longitude"))),
+            }
+        except ValueError:
+            raise ValueError("Latitude and longitude are numbers, e.g. 52.52 and 13.405.") from None
+        for field, name in (("place", "name"), ("address", "address")):
+            if str(form.get(field) or "").strip():
+                place[name] = str(form[field]).strip()
+        return {"type": "location", "location": place}
+    if share == "contact":
+        name = str(form.get("contact_name") or "").strip()
+        if not name:
+            raise ValueError("A shared contact needs a name.")
+        card: dict[str, Any] = {"name": {"formatted_name": name, "first_name": name}}
+        phone = str(form.get("contact_phone") or "").strip()
+        if phone:
+            digits = "".join(ch for ch in phone if ch.isdigit())
+            card["phones"] = [{"phone": phone, "type": "CELL", "wa_id": digits}]
+        return {"type": "contacts", "contacts": [card]}
+    sample = str(form.get("sample") or "")
+    kind = "sticker" if sample.startswith("sticker") else "audio"
+    media: dict[str, Any] = {"sample": sample}
+    if kind == "audio":
+        media["voice"] = True
+    return {"type": kind, kind: media}
 
 
 async def _customer_file(upload: UploadFile, caption: str) -> tuple[str, dict[str, Any]]:
