@@ -11,7 +11,8 @@ table below allows it, and never in a cycle):
     links, webhooks               fetching media links; delivering webhooks
     media                         media rules and the object store
     store                         SQLAlchemy Core: tables, queries, writers, caches
-    errors, clock                 the ground: the Graph error catalogue, the platform's time
+    errors, clock, identities     the ground: the Graph error catalogue, the platform's time,
+                                  how a customer is named (phone number, BSUID)
     schema, config, samples       ... and what they stand on: data only
 
 ``client`` stands alone: httpx and ``schema`` at most.
@@ -38,7 +39,7 @@ LAYERS: list[set[str]] = [
     {"links", "webhooks"},
     {"media"},
     {"store"},
-    {"errors", "clock", "client"},
+    {"errors", "clock", "client", "identities"},
     {"schema", "config", "samples", "wabox"},
 ]
 # Same-layer imports that are part of the design (the route table lists the inbox's pages).

@@ -55,7 +55,15 @@ class VersionConvertor(DigitsConvertor):
     regex = r"v[0-9]{1,3}\.[0-9]{1,3}"
 
 
+class CustomerConvertor(DigitsConvertor):
+    """A customer: its phone number, or its BSUID when it shares none."""
+
+    regex = r"[0-9]{5,15}|[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}"
+
+
+CHAT = "/ui/{channel:digits}/chat/{wa_id:customer}"
 register_url_convertor("digits", DigitsConvertor())
+register_url_convertor("customer", CustomerConvertor())
 register_url_convertor("version", VersionConvertor())
 
 
@@ -158,8 +166,8 @@ def routes() -> list[BaseRoute]:
         Route("/", pages.home, methods=["GET"]),
         Route("/ui/events", live.events, methods=["GET"]),
         Route("/ui/{channel:digits}/customers", pages.customer_list, methods=["GET"]),
-        Route("/ui/{channel:digits}/chat/{wa_id:digits}", pages.chat, methods=["GET"]),
-        Route("/ui/{channel:digits}/chat/{wa_id:digits}", forms.send_as_customer, methods=["POST"]),
+        Route(CHAT, pages.chat, methods=["GET"]),
+        Route(CHAT, forms.send_as_customer, methods=["POST"]),
         Route("/ui/{channel:digits}/media/{media_id:digits}", pages.media_bytes, methods=["GET"]),
         Route("/ui/{channel:digits}/webhooks", pages.webhook_log, methods=["GET"]),
         Route("/ui/{channel:digits}/webhooks/probe", forms.probe_webhook, methods=["POST"]),

@@ -31,6 +31,7 @@ setting is decoded.
 | MediaDownloadError | 131052 | 400 | Media download error |
 | MediaUploadError | 131053 | 400 | Media upload error |
 | PairRateLimit | 131056 | 400 | (Business Account, Consumer Account) pair rate limit hit |
+| BsuidNotSupported | 131062 | 400 | Business-scoped User ID (BSUID) recipients are not … |
 | TemplateParamMismatch | 132000 | 400 | Number of parameters does not match the expected … |
 | TemplateNotFound | 132001 | 404 | Template name does not exist in the translation |
 | TemplateParamFormatMismatch | 132012 | 400 | Parameter format does not match format in … |
@@ -252,6 +253,14 @@ class PairRateLimit(GraphError):
     title = "(Business Account, Consumer Account) pair rate limit hit"
 
 
+class BsuidNotSupported(GraphError):
+    """An authentication template sent to a BSUID: it needs the phone number (Meta for
+    Developers, "Business-scoped user IDs", error codes)."""
+
+    code, http_status = 131062, 400
+    title = "Business-scoped User ID (BSUID) recipients are not supported for this message."
+
+
 class TemplateParamMismatch(GraphError):
     code, http_status = 132000, 400
     title = "Number of parameters does not match the expected number of params"
@@ -338,6 +347,8 @@ def graph_error_for(exc: msgspec.ValidationError) -> GraphError:
     if found := re.fullmatch(r"Expected `(?:array|object)` of length >= (\d+)", text):
         return InvalidParameter(f"Param {where} must have at least {found[1]} items.")
     subject = f"Param {where}" if where else "Request body"
+    # An optional field may be left out, but null is no value a client means to send.
+    text = re.sub(r"^Expected `(.+?) \| null`", r"Expected `\1`", text)
     return InvalidParameter(f"{subject} is invalid: {text}.")
 
 

@@ -124,6 +124,7 @@ def test_catalogue_matches_the_spec_table() -> None:
         "TemplateParamFormatMismatch": (132012, 400),
         "TemplatePaused": (132015, 400),
         "TemplateDisabled": (132016, 400),
+        "BsuidNotSupported": (131062, 400),
         "ScriptedFailure": (131000, 400),  # a scenario rule's code replaces it
     }
     found = {cls.__name__: (cls.code, cls.http_status) for cls in catalogue()}

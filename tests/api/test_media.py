@@ -163,6 +163,19 @@ def test_the_file_part_decides_the_media_type_whatever_type_says(
     assert error["message"].endswith("Received file of type 'application/octet-stream'.")
 
 
+def test_ttl_minutes_is_accepted_and_ignored(
+    cloud: httpx.Client, default_channel: ChannelInfo
+) -> None:
+    """pywa sends ``ttl_minutes`` on uploads for "No Storage" numbers (pywa's
+    ``upload_media(..., ttl_minutes=...)``); Meta accepts it, and wabox keeps the media as
+    it keeps any upload."""
+    path = f"/v18.0/{default_channel.phone_number_id}/media"
+    fields = {"messaging_product": "whatsapp", "type": "image/jpeg", "ttl_minutes": "60"}
+    uploaded = upload(cloud, path, jpeg(3), data=fields)
+    assert uploaded.status_code == 200, uploaded.text
+    assert cloud.get(f"/v18.0/{uploaded.json()['id']}").json()["mime_type"] == "image/jpeg"
+
+
 def test_every_allowed_type_uploads(d360: httpx.Client) -> None:
     for mime in UPLOAD_TYPES:
         response = upload(d360, "/media", b"bytes of " + mime.encode(), mime=mime)

@@ -193,6 +193,13 @@ def test_wamid_is_unique_and_shaped_like_metas(d360: httpx.Client) -> None:
     assert raw.startswith(b"\x1c\x18\x0b16505551234")
 
 
+def test_an_identity_key_hash_is_accepted_and_not_compared(d360: httpx.Client) -> None:
+    """Meta's identity change check (``recipient_identity_key_hash``, sent by clients such
+    as whatsapp-api-js) is accepted: wabox's customers never change their identity key."""
+    body = message("text", {"body": "hi"}) | {"recipient_identity_key_hash": "DF2lS5v2W6x="}
+    assert_accepted(send(d360, body), "16505551234", "16505551234")
+
+
 def test_type_defaults_to_text_as_on_metas_api(server: Server, d360: httpx.Client) -> None:
     body = {"messaging_product": "whatsapp", "to": "16505551234", "text": {"body": "no type"}}
     wamid = assert_accepted(send(d360, body), "16505551234", "16505551234")
@@ -591,6 +598,20 @@ def test_interactive_header_media_goes_through_the_media_rules(d360: httpx.Clien
         code=100,
         contains="interactive['header']['video']['link'] is not a valid URI",
     )
+
+
+@pytest.mark.parametrize("version", ["v2.8", "v12.0", "v17.0", "v24.0", "v99.0"])
+def test_retired_and_future_versions_still_answer(
+    server: Server, default_channel: ChannelInfo, version: str
+) -> None:
+    """Graph answers a call to a version it retired at the oldest version it still serves
+    (Meta for Developers, Graph API, "Platform Versioning": "calls made to unavailable
+    versions are defaulted to the next oldest usable version"); wabox serves them all."""
+    path = f"/{version}/{default_channel.phone_number_id}/messages"
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    with httpx.Client(base_url=server.base_url, headers=headers) as client:
+        sent = client.post(path, json=message("text", {"body": version}))
+    assert_accepted(sent, "16505551234", "16505551234")
 
 
 def test_cloud_api_paths_without_a_version_are_served_at_the_default_version(

@@ -146,6 +146,22 @@ def test_text_template_reaction_and_mark_read(wa: Client, server: Server) -> Non
     assert stored(server, said["id"])["state"] == "read"
 
 
+def test_a_customer_known_by_bsuid_is_sent_to_as_recipient(wa: Client, server: Server) -> None:
+    """A BSUID given as the client's ``to`` goes as ``recipient``, as Meta wants it
+    ("Business-scoped user IDs": BSUIDs in ``to`` are not read as BSUIDs)."""
+    with server.admin() as admin:
+        admin.post("/sandbox/inbound", json={"username": "client.user", "text": {"body": "hi"}})
+        (customer,) = [
+            c["wa_id"]
+            for c in admin.get("/sandbox/conversations").json()["conversations"]
+            if c["username"] == "client.user"
+        ]
+    sent = wa.send_text(customer, "Hello by BSUID")
+    assert (sent.user_id, sent.wa_id, sent.input) == (customer, "", customer)
+    assert "to" not in stored(server, sent.id)["payload"]
+    assert stored(server, sent.id)["payload"]["recipient"] == customer
+
+
 def test_typed_errors(wa: Client, server: Server) -> None:
     with pytest.raises(InvalidRequest) as unknown:
         wa.send_image(TO, media_id="999000999")

@@ -14,6 +14,7 @@ from tests.conftest import Server
 from tests.delivery.helpers import SECRET, advance, new_channel, now, send, webhook
 from tests.delivery.receiver import Receiver
 from tests.helpers import eventually, stored
+from wabox.identities import business_scoped_user_id
 
 
 def inbound(server: Server, **body: Any) -> Any:
@@ -61,9 +62,13 @@ def test_an_inbound_text_reaches_the_webhook_as_meta_sends_it(
     (contact,) = value["contacts"]
     assert contact["profile"] == {"name": "Sheena Nelson"}
     assert contact["wa_id"] == "16505551234"
+    # Since April 2026 both name the customer's BSUID too (Meta for Developers,
+    # "Business-scoped user IDs": contacts[].user_id, messages[].from_user_id).
+    assert contact["user_id"] == business_scoped_user_id(channel["waba_id"], "16505551234")
     assert value["messages"] == [
         {
             "from": "16505551234",
+            "from_user_id": contact["user_id"],
             "id": wamid,
             "timestamp": str(int(at)),
             "type": "text",

@@ -8,7 +8,15 @@ import pytest
 
 from tests.conftest import Server
 from tests.conversations.test_inbound import conversations, inbound
-from tests.delivery.helpers import advance, client, new_channel, parse_with_pywa, send, webhook
+from tests.delivery.helpers import (
+    advance,
+    client,
+    failed_status,
+    new_channel,
+    parse_with_pywa,
+    send,
+    webhook,
+)
 from tests.delivery.receiver import Receiver
 from tests.helpers import message, register_template
 from wabox.store.conversations import OpenWindows
@@ -55,8 +63,7 @@ def test_a_text_to_a_customer_who_never_wrote_fails_with_131047(
     assert "pricing" not in failed
     advance(server, 5)
     assert receiver.statuses(wamid) == ["failed"]  # never sent, never delivered
-    parsed = parse_with_pywa(receiver.for_message(wamid)[0].json)
-    assert parsed.error is not None and parsed.error.code == 131047
+    assert failed_status(receiver.for_message(wamid)[0].json)["errors"] == [REENGAGEMENT]
     (conversation,) = [
         c for c in conversations(server, channel["phone_number_id"]) if c["wa_id"] == "16505551001"
     ] or [None]

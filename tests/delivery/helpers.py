@@ -57,6 +57,18 @@ def deliveries(server: Server, **params: str) -> list[dict[str, Any]]:
     return list(response.json()["deliveries"])
 
 
+def failed_status(body: dict[str, Any]) -> dict[str, Any]:
+    """A failed status to a phone number as Meta sends it: the customer named by wa_id
+    alone, no BSUID (Meta for Developers, "Business-scoped user IDs": recipient_user_id is
+    omitted on failed statuses to a phone number; pywa issue #227 shows the production
+    payload, ``"contacts": [{"wa_id": ...}]``, which pywa 4.5.0 cannot parse yet)."""
+    value = body["entry"][0]["changes"][0]["value"]
+    (status,) = value["statuses"]
+    assert value["contacts"] == [{"wa_id": status["recipient_id"]}]
+    assert "recipient_user_id" not in status
+    return dict(status)
+
+
 def parse_with_pywa(body: dict[str, Any]) -> MessageStatus:
     wa = WhatsApp(phone_id="1", token="x", server=None)
     return MessageStatus.from_update(client=wa, update=body)  # type: ignore[arg-type]

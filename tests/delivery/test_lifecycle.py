@@ -20,6 +20,7 @@ from tests.delivery.helpers import (
     advance,
     client,
     deliveries,
+    failed_status,
     new_channel,
     now,
     parse_with_pywa,
@@ -28,6 +29,7 @@ from tests.delivery.helpers import (
 )
 from tests.delivery.receiver import Receiver
 from tests.helpers import eventually, message, stored
+from wabox.identities import business_scoped_user_id
 from wabox.schema.webhooks import Envelope
 
 # --- the happy path -------------------------------------------------------------------------
@@ -62,9 +64,7 @@ def test_sent_delivered_read_with_exact_signed_payloads(server: Server, receiver
                             "contacts": [
                                 {
                                     "wa_id": TO,
-                                    "user_id": body["entry"][0]["changes"][0]["value"]["contacts"][
-                                        0
-                                    ]["user_id"],
+                                    "user_id": business_scoped_user_id(channel["waba_id"], TO),
                                 }
                             ],
                             "statuses": [
@@ -73,6 +73,9 @@ def test_sent_delivered_read_with_exact_signed_payloads(server: Server, receiver
                                     "status": "sent",
                                     "timestamp": str(int(sent_at)),
                                     "recipient_id": TO,
+                                    "recipient_user_id": business_scoped_user_id(
+                                        channel["waba_id"], TO
+                                    ),
                                     "biz_opaque_callback_data": "order-17",
                                     "pricing": {
                                         "billable": False,
@@ -159,9 +162,7 @@ def test_failed_media_check_sends_a_failed_webhook(server: Server, receiver: Rec
     assert error["title"] == error["message"] == "Media upload error"
     assert error["error_data"]["details"].startswith("Downloading media from weblink failed")
     assert error["href"] == "/documentation/business-messaging/whatsapp/support/error-codes"
-    parsed = parse_with_pywa(failed.json)
-    assert parsed.status == MessageStatusType.FAILED
-    assert parsed.error is not None and parsed.error.code == 131053
+    assert failed_status(failed.json)["errors"] == [error]
 
 
 def test_one_long_advance_plays_every_step_at_its_own_time(

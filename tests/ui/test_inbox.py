@@ -348,6 +348,43 @@ def test_the_customer_shares_and_answers_a_flow_in_the_inbox(
     assert sticker["entry"][0]["changes"][0]["value"]["messages"][0]["sticker"]["animated"] is False
 
 
+def test_a_customer_known_by_username_alone(page: Page, server: Server) -> None:
+    """A customer who shares no phone number is listed and answered by its username and
+    BSUID; the tester still writes as it from the composer."""
+    with server.admin() as admin:
+        wrote = admin.post(
+            "/sandbox/inbound", json={"username": "grace.codes", "text": {"body": "hi there"}}
+        )
+        assert wrote.status_code == 200, wrote.text
+        (customer,) = [
+            c["wa_id"]
+            for c in admin.get("/sandbox/conversations").json()["conversations"]
+            if c["username"] == "grace.codes"
+        ]
+    assert customer.startswith("US.")
+    with api(server) as c:
+        answered = c.post(
+            "/messages",
+            json={
+                "messaging_product": "whatsapp",
+                "recipient": customer,
+                "type": "text",
+                "text": {"body": "Hello Grace"},
+            },
+        )
+    assert answered.status_code == 200, answered.text
+    page.goto(f"{server.base_url}/?channel={default_channel(server)}")
+    listed = page.locator(f'.customer[data-customer="{customer}"]')
+    expect(listed.locator(".handle")).to_have_text("@grace.codes")
+    listed.click()
+    expect(page.locator(".chat-head .handle")).to_have_text("@grace.codes · no phone number shared")
+    expect(page.locator(".bubble.business", has_text="Hello Grace")).to_be_visible()
+    composer = page.get_by_label("Message as the customer")
+    composer.fill("thanks!")
+    composer.press("Enter")
+    expect(page.locator(".bubble.customer", has_text="thanks!")).to_be_visible()
+
+
 def test_the_business_typing_shows_until_it_answers(page: Page, server: Server) -> None:
     customer = "16505559108"
     wrote = customer_writes(server, "are you there?", to=customer)

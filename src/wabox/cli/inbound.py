@@ -15,7 +15,16 @@ MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
 
 
 def inbound(
-    sender: Annotated[str, typer.Option("--from", help="The customer's number (wa_id).")],
+    sender: Annotated[
+        str | None, typer.Option("--from", help="The customer's number (wa_id).")
+    ] = None,
+    username: Annotated[
+        str | None,
+        typer.Option(help="The customer's username; without --from it shares no number."),
+    ] = None,
+    user_id: Annotated[
+        str | None, typer.Option(help="The BSUID of a customer who shares no number.")
+    ] = None,
     text: Annotated[str | None, typer.Option(help="A text message.")] = None,
     kind: Annotated[
         str | None,
@@ -58,8 +67,20 @@ def inbound(
     data_dir: DataDir = None,
 ) -> None:
     """Send a message to a channel as its customer: the webhook fires, the window opens."""
-    body: dict[str, Any] = {"from": sender}
-    for key, value in (("name", name), ("channel", channel)):
+    if sender is None and username is None and user_id is None:
+        raise typer.BadParameter(
+            "give the customer's --from number, or --username (or --user-id) for one who "
+            "shares no number",
+            param_hint="--from",
+        )
+    body: dict[str, Any] = {}
+    for key, value in (
+        ("from", sender),
+        ("username", username),
+        ("user_id", user_id),
+        ("name", name),
+        ("channel", channel),
+    ):
         if value is not None:
             body[key] = value
     if reply_to is not None:

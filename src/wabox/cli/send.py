@@ -22,7 +22,10 @@ app = typer.Typer(
     help="Send a message (media: upload then send by ID, or by --link).", rich_markup_mode=None
 )
 
-To = Annotated[str, typer.Option("--to", help="The recipient's number, e.g. 16505551234.")]
+To = Annotated[
+    str,
+    typer.Option("--to", help="The recipient's number, e.g. 16505551234, or its BSUID (US.1349…)."),
+]
 
 
 def _send_media(

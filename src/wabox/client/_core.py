@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import mimetypes
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,11 +85,16 @@ class Target:
         return f"{self.base_url.rstrip('/')}{parts.path}{query}"
 
 
+# A business-scoped user ID (Meta's "Business-scoped user IDs"), as the server checks it.
+_BSUID = re.compile(r"^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$")
+
+
 def envelope(to: str, kind: str, body: Any, reply_to: str | None = None) -> dict[str, Any]:
+    """A message for ``to``: a phone number, or a customer's BSUID (sent as ``recipient``)."""
     message: dict[str, Any] = {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
-        "to": to,
+        "recipient" if _BSUID.match(to) else "to": to,
         "type": kind,
         kind: body,
     }
@@ -154,6 +160,7 @@ def sent(body: Any) -> SentMessage:
         wa_id=str(contact.get("wa_id", "")),
         input=str(contact.get("input", "")),
         message_status=message.get("message_status"),
+        user_id=contact.get("user_id"),
     )
 
 

@@ -10,12 +10,14 @@ from wabox.client.errors import WhatsAppError, error_class
 
 @dataclass(frozen=True, slots=True)
 class SentMessage:
-    """``POST /messages`` accepted the message; its statuses come by webhook."""
+    """``POST /messages`` accepted the message; its statuses come by webhook. ``wa_id``
+    is "" and ``user_id`` the BSUID for a message sent to a BSUID."""
 
     id: str
     wa_id: str
     input: str
     message_status: str | None = None  # only for paced template sends
+    user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,16 +23,16 @@ from wabox.store.messages import SentMessage
 UNDOCUMENTED = "(wabox: no phone can send this answer, so Meta documents no error for it.)"
 
 
-def answer(inbound: Inbound, kind: str, sent: SentMessage | None) -> dict[str, Any]:
+def answer(inbound: Inbound, customer: str, kind: str, sent: SentMessage | None) -> dict[str, Any]:
     """The ``interactive`` or ``button`` member of the customer's message."""
     if inbound.context is None:
         raise InvalidParameter(
             f"Param context is required for type {kind}: the answer names the business "
             f"message it answers (context.id). {UNDOCUMENTED}"
         )
-    if sent is None or sent.recipient != inbound.from_:
+    if sent is None or sent.recipient != customer:
         raise InvalidParameter(
-            f"Param context.id must name a message this channel sent to {inbound.from_} - got "
+            f"Param context.id must name a message this channel sent to {customer} - got "
             f'"{inbound.context.id}". {UNDOCUMENTED}'
         )
     if kind == "button":

@@ -18,11 +18,20 @@ from wabox.delivery.customer_files import CustomerFiles, UrlFor
 from wabox.delivery.message_rules import new_wamid
 from wabox.delivery.window import WINDOW
 from wabox.errors import InvalidParameter, MissingParameter
+from wabox.identities import (
+    business_scoped_user_id,
+    identity,
+    is_bsuid,
+    is_parent,
+    is_username,
+    phone_of,
+    username_user_id,
+)
 from wabox.media.urls import ATTACHMENTS_PATH, signed_query
 from wabox.schema.inbound import INBOUND_TYPES as MESSAGE_FIELDS
 from wabox.schema.inbound import Inbound, InboundAccepted, InboundMedia
 from wabox.schema.sandbox import Channel
-from wabox.store.conversations import profile_name, record_inbound
+from wabox.store.conversations import customer_by_username, known_customer, record_inbound
 from wabox.store.database import Database
 from wabox.store.messages import sent_message
 from wabox.webhooks.payloads import message_payload
@@ -52,10 +61,57 @@ def kind_of(inbound: Inbound) -> str:
     return given[0] if given else "text"
 
 
+async def customer_of(
+    database: Database, channel: Channel, inbound: Inbound
+) -> tuple[str, str | None]:
+    """The customer's key (its phone number, or its BSUID when it shares none) and the
+    username it writes with (Meta for Developers, "Business-scoped user IDs": a customer
+    with a username may reach a business with no phone number in the webhook)."""
+    username = None
+    if inbound.username is not None:
+        username = inbound.username.removeprefix("@")
+        if not is_username(username):
+            raise InvalidParameter(
+                f"Param username must follow WhatsApp's rules for usernames: 3 to 35 of "
+                f'a-z, 0-9, "." and "_", at least one letter, no "." first, last or twice '
+                f'in a row, not starting with "www" - got "{inbound.username}".'
+            )
+    user_id = inbound.user_id
+    if inbound.from_ is not None:
+        derived = business_scoped_user_id(channel.waba_id, inbound.from_)
+        if user_id is not None and user_id != derived:
+            raise InvalidParameter(
+                f"Param user_id must be {derived}, the BSUID of {inbound.from_} for this "
+                f'business - got "{user_id}". (wabox derives a customer\'s BSUID from its '
+                f"phone number; leave from out for a customer who shares no number.)"
+            )
+        return inbound.from_, username
+    if user_id is not None:
+        if not is_bsuid(user_id) or is_parent(user_id):
+            raise InvalidParameter(
+                f"Param user_id must be a business-scoped user ID: a two-letter country "
+                f'code, a period and up to 128 letters and digits - got "{user_id}".'
+            )
+        if phone_of(channel.waba_id, user_id) is not None:
+            raise InvalidParameter(
+                f"Param user_id {user_id} is the BSUID of a customer with a phone number "
+                f"here: give its number as from. (wabox's own rule.)"
+            )
+        return user_id, username
+    if username is None:
+        raise MissingParameter(
+            "The parameter from is required, or username (or user_id) for a customer "
+            "who writes by username and shares no phone number."
+        )
+    known = await customer_by_username(database, channel.phone_number_id, username)
+    return known or username_user_id(channel.waba_id, username), username
+
+
 async def message_object(
     database: Database,
     channel: Channel,
     inbound: Inbound,
+    customer: str,
     kind: str,
     wamid: str,
     now: float,
@@ -69,7 +125,7 @@ async def message_object(
         sent = None
         if inbound.context is not None:
             sent = await sent_message(database, channel.phone_number_id, inbound.context.id)
-        content = answer(inbound, kind, sent)
+        content = answer(inbound, customer, kind, sent)
     elif kind in MEDIA_KINDS:
         spec = body if body is not None else InboundMedia()
         content, media_id = await files.keep(channel, kind, spec, now, url_for)
@@ -77,8 +133,14 @@ async def message_object(
         raise MissingParameter(f"The parameter {kind} is required for type {kind}.")
     else:
         content = without_nulls(msgspec.to_builtins(body))
-    message: dict[str, Any] = {
-        "from": inbound.from_,
+    who = identity(channel.waba_id, customer, channel.settings.parent_user_ids)
+    message: dict[str, Any] = {}
+    if who.wa_id is not None:
+        message["from"] = who.wa_id
+    message["from_user_id"] = who.user_id
+    if who.parent_user_id is not None:
+        message["from_parent_user_id"] = who.parent_user_id
+    message |= {
         "id": wamid,
         "timestamp": str(int(now)),
         "type": kind,
@@ -97,25 +159,35 @@ async def receive(
     files: CustomerFiles,
     url_for: UrlFor,
 ) -> InboundAccepted:
-    wamid = new_wamid(inbound.from_)
+    customer, username = await customer_of(database, channel, inbound)
+    wamid = new_wamid(customer)
     kind = kind_of(inbound)
     message, media_id = await message_object(
-        database, channel, inbound, kind, wamid, now, files, url_for
+        database, channel, inbound, customer, kind, wamid, now, files, url_for
     )
-    name = (
-        inbound.name
-        or await profile_name(database, channel.phone_number_id, inbound.from_)
-        or f"Customer {inbound.from_[-4:]}"
-    )
+    known_name = known_username = None
+    if inbound.name is None or username is None:  # what it last wrote with
+        known_name, known_username = await known_customer(
+            database, channel.phone_number_id, customer
+        ) or (None, None)
+    username = username or known_username
+    name = inbound.name or known_name or username or f"Customer {customer[-4:]}"
     webhook = None
     if channel.settings.webhook is not None:
-        webhook = message_payload(channel, wa_id=inbound.from_, name=name, message=message)
+        webhook = message_payload(
+            channel,
+            customer=customer,
+            name=name,
+            username=None if username is None else f"@{username}",
+            message=message,
+        )
     await record_inbound(
         database,
         channel_id=channel.phone_number_id,
         wamid=wamid,
-        wa_id=inbound.from_,
+        wa_id=customer,
         name=name,
+        username=username,
         type=kind,
         message=msgspec.json.encode(message),
         webhook=webhook,

@@ -27,7 +27,8 @@ from wabox.delivery.message_rules import (
 from wabox.delivery.templates import check_sendable, render
 from wabox.delivery.throughput import Throughput
 from wabox.delivery.window import pricing, reengagement_error, window_is_open
-from wabox.errors import InvalidParameter, RecipientIsSender
+from wabox.errors import BsuidNotSupported, InvalidParameter, RecipientIsSender
+from wabox.identities import is_bsuid, is_parent, phone_of
 from wabox.schema.messages import (
     AnyMessage,
     InteractiveMessage,
@@ -38,7 +39,7 @@ from wabox.schema.messages import (
 )
 from wabox.schema.sandbox import Channel
 from wabox.store import messages as message_rows
-from wabox.store.conversations import mark_inbound_read, window_expires_at
+from wabox.store.conversations import known_customer, mark_inbound_read, window_expires_at
 from wabox.store.database import Database
 from wabox.store.media import media_is_live
 from wabox.store.templates import find_template
@@ -72,7 +73,7 @@ class Sender:
         throughput limits, which may still refuse it (130429, 131056).
         """
         database, now = self._database, self._clock.now()
-        wa_id = normalise_recipient(message.to)
+        wa_id, contact = await self._recipient(channel, message)
         if wa_id == channel.display_phone_number:
             raise RecipientIsSender("Sender and recipient phone number is the same.")
         refs = list(media_refs(message))
@@ -94,6 +95,11 @@ class Sender:
             )
             rendered = msgspec.json.encode(render(template, message.template)).decode()
             template_category = template.category.lower()
+            if template_category == "authentication" and contact.user_id is not None:
+                raise BsuidNotSupported(
+                    "Authentication templates need the customer's phone number: send them "
+                    "with to, not recipient."
+                )
         if self._throughput is not None:
             await self._throughput.admit(channel, wa_id, now)
 
@@ -147,9 +153,44 @@ class Sender:
             self._media_checks.submit(channel, wamid, refs)
         return SendResponse(
             messaging_product="whatsapp",
-            contacts=[SentContact(input=message.to, wa_id=wa_id)],
+            contacts=[contact],
             messages=[SentMessage(id=wamid)],
         )
+
+    async def _recipient(self, channel: Channel, message: AnyMessage) -> tuple[str, SentContact]:
+        """Who the message is for: its phone number from ``to``, which wins, or else the
+        customer a ``recipient`` BSUID names (Meta for Developers, "Business-scoped user
+        IDs"); and the ``contacts`` member of the answer."""
+        if message.to is not None:
+            wa_id = normalise_recipient(message.to)
+            return wa_id, SentContact(input=message.to, wa_id=wa_id)
+        given = message.recipient
+        if given is None:
+            raise InvalidParameter("The parameter to is required.")
+        if not is_bsuid(given):
+            raise InvalidParameter(
+                f"Param recipient must be a business-scoped user ID (BSUID): a two-letter "
+                f'country code, a period and up to 128 letters and digits - got "{given}". '
+                f"{UNDOCUMENTED}"
+            )
+        if is_parent(given) and not channel.settings.parent_user_ids:
+            raise InvalidParameter(
+                f"Param recipient {given} is a parent BSUID, and this business is not "
+                f"enrolled for parent BSUIDs (the channel's settings.parent_user_ids). "
+                f"{UNDOCUMENTED}"
+            )
+        customer = phone_of(channel.waba_id, given)
+        if customer is None and await known_customer(
+            self._database, channel.phone_number_id, given
+        ):
+            customer = given
+        if customer is None:
+            raise InvalidParameter(
+                f"Param recipient must be the BSUID of a customer of this business (one "
+                f'that wrote to it, or a phone number it messaged) - got "{given}". '
+                f"{UNDOCUMENTED}"
+            )
+        return customer, SentContact(input=given, user_id=given)
 
     async def mark_read(self, channel: Channel, message_id: str, typing: bool = False) -> None:
         """The business read a customer's message (and every earlier one from them); with

@@ -110,9 +110,16 @@ INBOUND_TYPES: tuple[str, ...] = get_args(InboundType)
 
 class Inbound(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """One customer message; ``channel`` defaults to the default channel, ``type`` to the
-    one content field given."""
+    one content field given.
 
-    from_: WaId = msgspec.field(name="from")
+    ``from`` is the customer's phone number. A customer who writes by ``username`` may
+    share none: leave ``from`` out, and wabox names it by a BSUID of its own (or the
+    ``user_id`` given) until it writes again with that username.
+    """
+
+    from_: WaId | None = msgspec.field(name="from", default=None)
+    username: Annotated[str, Meta(min_length=1, max_length=36)] | None = None
+    user_id: Annotated[str, Meta(min_length=4, max_length=131)] | None = None
     channel: Annotated[str, Meta(pattern=r"^[0-9]{5,20}$")] | None = None
     name: Annotated[str, Meta(min_length=1, max_length=256)] | None = None
     type: InboundType | None = None
@@ -151,9 +158,13 @@ class SampleList(msgspec.Struct):
 
 
 class Conversation(msgspec.Struct, kw_only=True):
+    """``wa_id``: the customer's phone number, or its BSUID when it wrote by username with
+    no phone number shared."""
+
     channel: str
     wa_id: str
     name: str | None
+    username: str | None = None
     window: Literal["open", "closed"]
     window_expires_at: float
     last_inbound_at: float

@@ -275,14 +275,27 @@ class TemplateObject(RequestStruct, kw_only=True):
     components: list[TemplateComponent] | None = None
 
 
+# A business-scoped user ID: ISO country, ".", up to 128 alphanumerics; a parent BSUID has
+# "ENT." after the country (Meta for Developers, "Business-scoped user IDs").
+BSUID_PATTERN = r"^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$"
+
+
 class OutboundMessage(RequestStruct, tag_field="type", kw_only=True):
-    """Fields every outbound message shares (Meta's messages reference)."""
+    """Fields every outbound message shares (Meta's messages reference).
+
+    ``to`` is the customer's phone number; ``recipient`` its business-scoped user ID (or
+    parent BSUID), for a customer who shares no number; ``to`` wins when both are given.
+    """
 
     messaging_product: Literal["whatsapp"]
     recipient_type: Literal["individual"] = "individual"
-    to: Annotated[str, Meta(min_length=1, max_length=64)]
+    to: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    recipient: Annotated[str, Meta(min_length=1, max_length=160)] | None = None
     context: Context | None = None
     biz_opaque_callback_data: CallbackData | None = None
+    # Meta's identity change check: the message fails if the customer's identity key
+    # changed. wabox simulates no identity changes, so it is accepted and not compared.
+    recipient_identity_key_hash: Annotated[str, Meta(max_length=256)] | None = None
 
 
 class ImageMessage(OutboundMessage, tag="image", kw_only=True):
@@ -368,9 +381,13 @@ class MarkRead(RequestStruct, kw_only=True):
     typing_indicator: TypingIndicator | None = None
 
 
-class SentContact(msgspec.Struct):
+class SentContact(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """What the send was addressed to: ``wa_id`` for a phone number, ``user_id`` for a
+    BSUID (Meta for Developers, "Business-scoped user IDs": never both)."""
+
     input: str
-    wa_id: str
+    wa_id: str | None = None
+    user_id: str | None = None
 
 
 class SentMessage(msgspec.Struct):

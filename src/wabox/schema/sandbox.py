@@ -47,6 +47,8 @@ class ChannelSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ``throughput``: messages per second the channel may send (Meta: 80, up to 1,000), null
     for no limit; ``pair_rate_limit``: Meta's one message per 6 s (bursts of 45) to one
     customer. Both answer HTTP 400 at once (130429, 131056).
+    ``parent_user_ids``: the business is enrolled for parent BSUIDs, so webhooks also name
+    each customer's parent business-scoped user ID (``<ISO>.ENT.<digits>``).
     """
 
     link_cache: Literal["seed", "fixed-10m"] = "seed"
@@ -57,6 +59,7 @@ class ChannelSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     enforce_window: bool = True
     throughput: Annotated[int, Meta(ge=1, le=1000)] | None = 80
     pair_rate_limit: bool = True
+    parent_user_ids: bool = False
 
 
 class _SettingsBody(msgspec.Struct):

@@ -20,17 +20,20 @@ class Metadata(msgspec.Struct, kw_only=True):
     phone_number_id: str
 
 
-class Profile(msgspec.Struct, kw_only=True):
+class Profile(msgspec.Struct, kw_only=True, omit_defaults=True):
     name: str
+    username: str | None = None
 
 
 class Contact(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """The customer: ``wa_id``, and ``user_id``, the business-scoped user ID (BSUID); on
-    inbound messages also the ``profile`` name."""
+    """The customer: ``wa_id`` (left out when its phone number is not shared) and
+    ``user_id``, the business-scoped user ID (BSUID); on inbound messages also the
+    ``profile`` name and username; ``parent_user_id`` for businesses enrolled for it."""
 
     profile: Profile | None = None
-    wa_id: str
-    user_id: str
+    wa_id: str | None = None
+    user_id: str | None = None
+    parent_user_id: str | None = None
 
 
 PricingType = Literal["regular", "free_customer_service", "free_entry_point"]
@@ -60,7 +63,9 @@ class Status(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: str
     status: Literal["sent", "delivered", "read", "failed", "played"]
     timestamp: str
-    recipient_id: str
+    recipient_id: str | None = None
+    recipient_user_id: str | None = None
+    recipient_parent_user_id: str | None = None
     biz_opaque_callback_data: str | None = None
     conversation: Conversation | None = None
     pricing: Pricing | None = None

@@ -50,6 +50,7 @@ async def record_inbound(
     name: str | None,
     type: str,
     message: bytes,
+    username: str | None = None,
     webhook: bytes | None,
     now: float,
     window: float,
@@ -72,6 +73,8 @@ async def record_inbound(
         key = (conversations.c.channel_id == channel_id) & (conversations.c.wa_id == wa_id)
         known = connection.execute(sa.select(conversations.c.profile_name).where(key)).first()
         values: dict[str, Any] = {"last_inbound_at": now, "window_expires_at": now + window}
+        if username is not None:
+            values["username"] = username
         if known is None:
             connection.execute(
                 sa.insert(conversations).values(
@@ -187,14 +190,31 @@ async def window_expires_at(
     return float(found)
 
 
-async def profile_name(database: Database, channel_id: str, wa_id: str) -> str | None:
+async def known_customer(
+    database: Database, channel_id: str, wa_id: str
+) -> tuple[str | None, str | None] | None:
+    """The profile name and username a customer last wrote with; None if it never wrote."""
     async with database.engine.connect() as connection:
-        name = await connection.scalar(
-            sa.select(conversations.c.profile_name).where(
-                conversations.c.channel_id == channel_id, conversations.c.wa_id == wa_id
+        row = (
+            await connection.execute(
+                sa.select(conversations.c.profile_name, conversations.c.username).where(
+                    conversations.c.channel_id == channel_id, conversations.c.wa_id == wa_id
+                )
             )
+        ).first()
+    return None if row is None else (row.profile_name, row.username)
+
+
+async def customer_by_username(database: Database, channel_id: str, username: str) -> str | None:
+    """The key of the customer who last wrote with this username, if any."""
+    async with database.engine.connect() as connection:
+        found = await connection.scalar(
+            sa.select(conversations.c.wa_id)
+            .where(conversations.c.channel_id == channel_id, conversations.c.username == username)
+            .order_by(conversations.c.last_inbound_at.desc())
+            .limit(1)
         )
-    return None if name is None else str(name)
+    return None if found is None else str(found)
 
 
 async def list_conversations(
@@ -210,6 +230,7 @@ async def list_conversations(
             channel=row.channel_id,
             wa_id=row.wa_id,
             name=row.profile_name,
+            username=row.username,
             window="open" if row.window_expires_at > now else "closed",
             window_expires_at=row.window_expires_at,
             last_inbound_at=row.last_inbound_at,

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 class Customer:
     wa_id: str
     name: str | None
+    username: str | None
     last_type: str
     last_direction: str
     last_payload: Any
@@ -100,6 +101,7 @@ async def customers(database: Database, channel_id: str, limit: int = 200) -> li
             Customer(
                 wa_id=group.recipient,
                 name=conversation.profile_name if conversation is not None else None,
+                username=conversation.username if conversation is not None else None,
                 last_type=message.type,
                 last_direction=message.direction,
                 last_payload=msgspec.json.decode(message.payload),

@@ -13,6 +13,10 @@ metadata = sa.MetaData(
     }
 )
 
+# A customer: a phone number, or a BSUID of up to 131 characters. SQLite does not bound
+# VARCHAR, so its tables keep the 32 they were made with (migration 0013 widens PostgreSQL's).
+CUSTOMER = sa.String(160).with_variant(sa.String(32), "sqlite")
+
 settings = sa.Table(
     "settings",
     metadata,
@@ -45,7 +49,7 @@ messages = sa.Table(
         nullable=False,
     ),
     sa.Column("direction", sa.String(8), nullable=False),
-    sa.Column("recipient", sa.String(32), nullable=False),
+    sa.Column("recipient", CUSTOMER, nullable=False),  # a phone number or a BSUID
     sa.Column("type", sa.String(16), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
@@ -275,8 +279,10 @@ conversations = sa.Table(
         sa.ForeignKey("channels.phone_number_id", ondelete="CASCADE"),
         primary_key=True,
     ),
-    sa.Column("wa_id", sa.String(32), primary_key=True),
+    # The phone number, or the BSUID of a customer known by username alone.
+    sa.Column("wa_id", CUSTOMER, primary_key=True),
     sa.Column("profile_name", sa.String(256), nullable=True),
+    sa.Column("username", sa.String(64), nullable=True),
     sa.Column("last_inbound_at", sa.Float, nullable=False),
     sa.Column("window_expires_at", sa.Float, nullable=False),
     # The customer's messages the business has not marked read: kept here by the inbound

@@ -35,7 +35,8 @@ async def send_as_customer(request: Request) -> Response:
     channel = await pick_channel(runtime, request.path_params["channel"])
     customer = request.path_params["wa_id"]
     form = await request.form(max_part_size=100 * 1_048_576)
-    body: dict[str, Any] = {"from": customer, "channel": channel.phone_number_id}
+    body: dict[str, Any] = {"channel": channel.phone_number_id}
+    body["user_id" if "." in customer else "from"] = customer
     reply_to = str(form.get("reply_to") or "")
     if reply_to:
         body["context"] = {"id": reply_to}

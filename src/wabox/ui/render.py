@@ -24,6 +24,8 @@ _env.filters["clock"] = clock_time
 _env.filters["stamp"] = stamp
 _env.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False)
 _env.filters["size"] = human_size
+# A customer: "+" and its phone number, or its BSUID when it shares no number.
+_env.filters["customer"] = lambda key: key if "." in str(key) else f"+{key}"
 _env.globals["last_preview"] = last_preview
 _env.globals["describe"] = describe
 _env.globals["REACTIONS"] = REACTIONS

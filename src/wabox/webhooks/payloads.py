@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from typing import Any, cast
 
 from wabox.errors import GraphError
+from wabox.identities import identity
 from wabox.schema.sandbox import Channel, WebhookConfig
 from wabox.schema.webhooks import (
     Change,
@@ -23,27 +23,6 @@ from wabox.schema.webhooks import (
     Value,
 )
 from wabox.webhooks.encoding import meta_json
-
-# ISO region of a BSUID by calling code; the longest matching prefix wins, "US" otherwise.
-_REGIONS = {
-    "1": "US", "7": "RU", "20": "EG", "27": "ZA", "30": "GR", "31": "NL", "33": "FR",
-    "34": "ES", "39": "IT", "44": "GB", "49": "DE", "52": "MX", "54": "AR", "55": "BR",
-    "57": "CO", "61": "AU", "62": "ID", "63": "PH", "65": "SG", "81": "JP", "82": "KR",
-    "86": "CN", "90": "TR", "91": "IN", "92": "PK", "234": "NG", "254": "KE", "351": "PT",
-    "353": "IE", "966": "SA", "971": "AE", "972": "IL",
-}  # fmt: skip
-
-
-@functools.lru_cache(maxsize=65536)
-def business_scoped_user_id(waba_id: str, wa_id: str) -> str:
-    """A stable BSUID for (business, customer), in Meta's ``<region>.<digits>`` form.
-
-    Since 2026 Meta's status webhooks name the customer in ``contacts`` with a ``user_id``
-    as well as ``wa_id``, and clients such as pywa 4.5 read it.
-    """
-    region = next((_REGIONS[wa_id[:n]] for n in (3, 2, 1) if wa_id[:n] in _REGIONS), "US")
-    digest = hashlib.sha256(f"{waba_id}:{wa_id}".encode()).digest()
-    return f"{region}.{int.from_bytes(digest[:8], 'big') % 10**20:020d}"
 
 
 def pricing_for(category: str, pricing_type: str) -> Pricing:
@@ -79,6 +58,11 @@ def status_payload(
             expiration_timestamp=str(int(timestamp) + 86400) if status == "sent" else None,
             origin=ConversationOrigin(type=category),
         )
+    who = identity(channel.waba_id, recipient, channel.settings.parent_user_ids)
+    # A failed message to a phone number names the customer by that number alone: Meta
+    # documents no BSUID there ("Business-scoped user IDs", status webhooks), and real
+    # failed statuses carry "contacts": [{"wa_id": ...}] (pywa issue #227, August 2026).
+    failed = status == "failed"
     value = Value(
         messaging_product="whatsapp",
         metadata=Metadata(
@@ -86,14 +70,18 @@ def status_payload(
             phone_number_id=channel.phone_number_id,
         ),
         contacts=[
-            Contact(wa_id=recipient, user_id=business_scoped_user_id(channel.waba_id, recipient))
+            Contact(wa_id=who.wa_id)
+            if failed and who.wa_id is not None
+            else Contact(wa_id=who.wa_id, user_id=who.user_id, parent_user_id=who.parent_user_id)
         ],
         statuses=[
             Status(
                 id=wamid,
                 status=status,  # type: ignore[arg-type]
                 timestamp=str(int(timestamp)),
-                recipient_id=recipient,
+                recipient_id=who.wa_id,
+                recipient_user_id=None if failed and who.wa_id else who.user_id,
+                recipient_parent_user_id=None if failed and who.wa_id else who.parent_user_id,
                 biz_opaque_callback_data=biz_opaque_callback_data,
                 conversation=conversation,
                 pricing=pricing_for(category, pricing_type) if with_pricing else None,
@@ -118,8 +106,16 @@ def _conversation_id(waba_id: str, recipient: str, category: str, timestamp: flo
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def message_payload(channel: Channel, *, wa_id: str, name: str, message: dict[str, Any]) -> bytes:
+def message_payload(
+    channel: Channel,
+    *,
+    customer: str,
+    name: str,
+    message: dict[str, Any],
+    username: str | None = None,
+) -> bytes:
     """One inbound message in Meta's envelope, with the customer in ``contacts`` (§5.2)."""
+    who = identity(channel.waba_id, customer, channel.settings.parent_user_ids)
     value = Value(
         messaging_product="whatsapp",
         metadata=Metadata(
@@ -128,9 +124,10 @@ def message_payload(channel: Channel, *, wa_id: str, name: str, message: dict[st
         ),
         contacts=[
             Contact(
-                profile=Profile(name=name),
-                wa_id=wa_id,
-                user_id=business_scoped_user_id(channel.waba_id, wa_id),
+                profile=Profile(name=name, username=username),
+                wa_id=who.wa_id,
+                user_id=who.user_id,
+                parent_user_id=who.parent_user_id,
             )
         ],
         messages=[message],
