@@ -82,8 +82,13 @@ def phone_of(waba_id: str, bsuid: str) -> str | None:
 
 def username_user_id(waba_id: str, username: str) -> str:
     """A BSUID for a simulated customer known only by username (no phone to derive it)."""
-    digest = hashlib.sha256(f"{waba_id}:@{username.lstrip('@')}".encode()).digest()
-    return f"US.{int.from_bytes(digest[:12], 'big') % 10**24:024d}"
+    return f"US.{_digits(f'{waba_id}:@{username.lstrip(chr(64))}')}"
+
+
+def _digits(text: str) -> str:
+    """24 digits from a hash: never a number ``phone_of`` decodes (that takes 20)."""
+    digest = hashlib.sha256(text.encode()).digest()
+    return f"{int.from_bytes(digest[:12], 'big') % 10**24:024d}"
 
 
 class Identity(NamedTuple):
@@ -101,8 +106,7 @@ def identity(waba_id: str, customer: str, parents: bool = False) -> Identity:
     if is_bsuid(customer):
         parent = None
         if parents:
-            digest = hashlib.sha256(f"{_PARENT}:{customer}".encode()).digest()
-            parent = f"{customer[:2]}.ENT.{int.from_bytes(digest[:12], 'big') % 10**24:024d}"
+            parent = f"{customer[:2]}.ENT.{_digits(f'{_PARENT}:{customer}')}"
         return Identity(None, customer, parent)
     return Identity(
         customer,

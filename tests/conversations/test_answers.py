@@ -88,18 +88,24 @@ def arrived(receiver: Receiver, wamid: str) -> dict[str, Any]:
 WA = WhatsApp(phone_id="1", token="x", server=None)
 
 
-def test_a_tapped_reply_button(server: Server, receiver: Receiver) -> None:
+def answered(
+    server: Server, receiver: Receiver, shown: dict[str, Any], interactive: dict[str, Any]
+) -> tuple[dict[str, Any], str, dict[str, Any], dict[str, Any]]:
+    """A channel sends ``shown``, the customer answers it with ``interactive``: the channel,
+    the business message's wamid, the inbound webhook and its message."""
     channel = new_channel(server, webhook=webhook(receiver))
-    asked = sent(server, channel, BUTTONS)
-    tapped = answers(
-        server,
-        channel,
-        interactive={"type": "button_reply", "button_reply": {"id": "yes-42"}},
-        context={"id": asked},
-    )
-    assert tapped.status_code == 200, tapped.text
-    body = arrived(receiver, tapped.json()["id"])
+    asked = sent(server, channel, shown)
+    response = answers(server, channel, interactive=interactive, context={"id": asked})
+    assert response.status_code == 200, response.text
+    body = arrived(receiver, response.json()["id"])
     (got,) = body["entry"][0]["changes"][0]["value"]["messages"]
+    return channel, asked, body, got
+
+
+def test_a_tapped_reply_button(server: Server, receiver: Receiver) -> None:
+    channel, asked, body, got = answered(
+        server, receiver, BUTTONS, {"type": "button_reply", "button_reply": {"id": "yes-42"}}
+    )
     assert got["type"] == "interactive"
     assert got["interactive"] == {
         "type": "button_reply",
@@ -115,17 +121,9 @@ def test_a_tapped_reply_button(server: Server, receiver: Receiver) -> None:
 
 
 def test_a_picked_list_row(server: Server, receiver: Receiver) -> None:
-    channel = new_channel(server, webhook=webhook(receiver))
-    asked = sent(server, channel, LIST)
-    picked = answers(
-        server,
-        channel,
-        interactive={"type": "list_reply", "list_reply": {"id": "slot-9"}},
-        context={"id": asked},
+    _, _, body, got = answered(
+        server, receiver, LIST, {"type": "list_reply", "list_reply": {"id": "slot-9"}}
     )
-    assert picked.status_code == 200, picked.text
-    body = arrived(receiver, picked.json()["id"])
-    (got,) = body["entry"][0]["changes"][0]["value"]["messages"]
     assert got["interactive"] == {
         "type": "list_reply",
         "list_reply": {"id": "slot-9", "title": "9:00", "description": "Morning"},
@@ -135,20 +133,8 @@ def test_a_picked_list_row(server: Server, receiver: Receiver) -> None:
 
 
 def test_a_completed_flow_carries_its_token(server: Server, receiver: Receiver) -> None:
-    channel = new_channel(server, webhook=webhook(receiver))
-    asked = sent(server, channel, FLOW)
-    done = answers(
-        server,
-        channel,
-        interactive={
-            "type": "nfm_reply",
-            "nfm_reply": {"response_json": json.dumps({"guests": 4, "time": "19:30"})},
-        },
-        context={"id": asked},
-    )
-    assert done.status_code == 200, done.text
-    body = arrived(receiver, done.json()["id"])
-    (got,) = body["entry"][0]["changes"][0]["value"]["messages"]
+    flow = {"response_json": json.dumps({"guests": 4, "time": "19:30"})}
+    _, _, body, got = answered(server, receiver, FLOW, {"type": "nfm_reply", "nfm_reply": flow})
     reply = got["interactive"]["nfm_reply"]
     assert (got["interactive"]["type"], reply["body"], reply["name"]) == (
         "nfm_reply",

@@ -58,6 +58,17 @@ def default_channel(server: Server) -> str:
     return str(next(c for c in channels if c["api_key"] == API_KEY)["phone_number_id"])
 
 
+def webhook_to(server: Server, receiver: Receiver) -> str:
+    """The default channel's webhook goes to ``receiver``; the channel's id."""
+    channel = default_channel(server)
+    with server.admin() as admin:
+        patched = admin.patch(
+            f"/sandbox/channels/{channel}", json={"settings": {"webhook": {"url": receiver.url}}}
+        )
+    assert patched.status_code == 200, patched.text
+    return channel
+
+
 def open_chat(page: Page, server: Server, customer: str = CUSTOMER) -> None:
     page.goto(f"{server.base_url}/?channel={default_channel(server)}&customer={customer}")
     expect(page.locator("#live.on")).to_be_visible()  # the live stream is connected
@@ -124,12 +135,7 @@ def test_media_arrive_live_with_their_ticks(page: Page, server: Server, origin: 
 def test_reply_as_the_customer_reaches_the_webhook(
     page: Page, server: Server, receiver: Receiver
 ) -> None:
-    with server.admin() as admin:
-        patched = admin.patch(
-            f"/sandbox/channels/{default_channel(server)}",
-            json={"settings": {"webhook": {"url": receiver.url}}},
-        )
-    assert patched.status_code == 200, patched.text
+    webhook_to(server, receiver)
     customer = "16505559101"
     customer_writes(server, "hello", to=customer)
     asked = send(server, "text", {"body": "Which size do you need?"}, to=customer)
@@ -186,11 +192,8 @@ def test_the_customer_taps_buttons_and_picks_rows_in_the_inbox(
 ) -> None:
     """The answers a business message offers are clickable as the customer, and reach the
     webhook as Meta sends them (``interactive`` button_reply / list_reply, ``button``)."""
+    webhook_to(server, receiver)
     with server.admin() as admin:
-        admin.patch(
-            f"/sandbox/channels/{default_channel(server)}",
-            json={"settings": {"webhook": {"url": receiver.url}}},
-        )
         created = admin.post(
             "/sandbox/templates",
             json={
@@ -279,11 +282,7 @@ def test_the_customer_shares_and_answers_a_flow_in_the_inbox(
     and a Flow message offers its button; each reaches the webhook in Meta's inbound shape
     (Meta for Developers, WhatsApp Cloud API, Webhooks reference, "messages": location,
     contacts, sticker, audio with voice, interactive nfm_reply)."""
-    with server.admin() as admin:
-        admin.patch(
-            f"/sandbox/channels/{default_channel(server)}",
-            json={"settings": {"webhook": {"url": receiver.url}}},
-        )
+    webhook_to(server, receiver)
     customer = "16505559109"
     customer_writes(server, "can I book?", to=customer)
     flow = send(
@@ -556,11 +555,7 @@ def test_every_kind_of_message_is_drawn(page: Page, server: Server, receiver: Re
 def test_the_webhook_log_filters_and_redelivers(
     page: Page, server: Server, receiver: Receiver
 ) -> None:
-    channel = default_channel(server)
-    with server.admin() as admin:
-        admin.patch(
-            f"/sandbox/channels/{channel}", json={"settings": {"webhook": {"url": receiver.url}}}
-        )
+    channel = webhook_to(server, receiver)
     wamid = send(server, "text", {"body": "logged"}, to="16505559105")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and "read" not in receiver.statuses(wamid):

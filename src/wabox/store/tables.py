@@ -17,6 +17,12 @@ metadata = sa.MetaData(
 # VARCHAR, so its tables keep the 32 they were made with (migration 0013 widens PostgreSQL's).
 CUSTOMER = sa.String(160).with_variant(sa.String(32), "sqlite")
 
+
+def partial_index(name: str, *columns: str, where: str) -> sa.Index:
+    """An index over the rows ``where`` holds, on SQLite and PostgreSQL alike."""
+    return sa.Index(name, *columns, sqlite_where=sa.text(where), postgresql_where=sa.text(where))
+
+
 settings = sa.Table(
     "settings",
     metadata,
@@ -68,18 +74,8 @@ messages = sa.Table(
     # A template's text with its parameters filled in (JSON), for the inbox and search.
     sa.Column("rendered", sa.Text, nullable=True),
     sa.Index("ix_messages_channel_id_id", "channel_id", "id"),
-    sa.Index(
-        "ix_messages_due_at",
-        "due_at",
-        sqlite_where=sa.text("due_at IS NOT NULL"),
-        postgresql_where=sa.text("due_at IS NOT NULL"),
-    ),
-    sa.Index(
-        "ix_messages_leased_until",
-        "leased_until",
-        sqlite_where=sa.text("leased_until IS NOT NULL"),
-        postgresql_where=sa.text("leased_until IS NOT NULL"),
-    ),
+    partial_index("ix_messages_due_at", "due_at", where="due_at IS NOT NULL"),
+    partial_index("ix_messages_leased_until", "leased_until", where="leased_until IS NOT NULL"),
 )
 
 message_events = sa.Table(
@@ -217,27 +213,20 @@ webhook_deliveries = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("delivered_at", sa.Float, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
-    sa.Index(
-        "ix_webhook_deliveries_next_attempt_at",
-        "next_attempt_at",
-        sqlite_where=sa.text("state = 'pending'"),
-        postgresql_where=sa.text("state = 'pending'"),
+    partial_index(
+        "ix_webhook_deliveries_next_attempt_at", "next_attempt_at", where="state = 'pending'"
     ),
     sa.Index("ix_webhook_deliveries_channel_id_id", "channel_id", "id"),
-    sa.Index(
-        "ix_webhook_deliveries_leased_until",
-        "leased_until",
-        sqlite_where=sa.text("leased_until IS NOT NULL"),
-        postgresql_where=sa.text("leased_until IS NOT NULL"),
+    partial_index(
+        "ix_webhook_deliveries_leased_until", "leased_until", where="leased_until IS NOT NULL"
     ),
     # The claim walks only a channel's pending webhooks that nobody has in flight, however
     # long its history grows and however many processes POST at once.
-    sa.Index(
+    partial_index(
         "ix_webhook_deliveries_claimable",
         "channel_id",
         "id",
-        sqlite_where=sa.text("state = 'pending' AND leased_until IS NULL"),
-        postgresql_where=sa.text("state = 'pending' AND leased_until IS NULL"),
+        where="state = 'pending' AND leased_until IS NULL",
     ),
 )
 

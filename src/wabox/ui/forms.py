@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from wabox.delivery.channels import decode_settings, verify_webhook
 from wabox.delivery.receiver_probes import probe_receiver
 from wabox.errors import GraphError, InvalidParameter
+from wabox.identities import is_bsuid
 from wabox.runtime import Runtime
 from wabox.schema.inbound import Inbound
 from wabox.schema.sandbox import Channel
@@ -36,7 +37,7 @@ async def send_as_customer(request: Request) -> Response:
     customer = request.path_params["wa_id"]
     form = await request.form(max_part_size=100 * 1_048_576)
     body: dict[str, Any] = {"channel": channel.phone_number_id}
-    body["user_id" if "." in customer else "from"] = customer
+    body["user_id" if is_bsuid(customer) else "from"] = customer
     reply_to = str(form.get("reply_to") or "")
     if reply_to:
         body["context"] = {"id": reply_to}

@@ -9,6 +9,7 @@ from typing import Any
 import jinja2
 from starlette.responses import HTMLResponse
 
+from wabox.identities import is_bsuid
 from wabox.media.inspect import human_size
 from wabox.ui.present import MEDIA_KINDS, clock_time, describe, last_preview, stamp
 
@@ -25,7 +26,8 @@ _env.filters["stamp"] = stamp
 _env.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False)
 _env.filters["size"] = human_size
 # A customer: "+" and its phone number, or its BSUID when it shares no number.
-_env.filters["customer"] = lambda key: key if "." in str(key) else f"+{key}"
+_env.filters["customer"] = lambda key: key if is_bsuid(str(key)) else f"+{key}"
+_env.tests["bsuid"] = lambda key: is_bsuid(str(key))
 _env.globals["last_preview"] = last_preview
 _env.globals["describe"] = describe
 _env.globals["REACTIONS"] = REACTIONS
