@@ -30,6 +30,7 @@ from wabox.config import Config
 from wabox.errors import GraphError
 from wabox.media.urls import ATTACHMENTS_PATH
 from wabox.runtime import Runtime, open_runtime
+from wabox.schema.messages import BSUID_PATTERN
 from wabox.ui import STATIC, forms, live, pages, signin
 
 
@@ -58,7 +59,7 @@ class VersionConvertor(DigitsConvertor):
 class CustomerConvertor(DigitsConvertor):
     """A customer: its phone number, or its BSUID when it shares none."""
 
-    regex = r"[0-9]{5,15}|[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}"
+    regex = "[0-9]{5,15}|" + BSUID_PATTERN.strip("^$")
 
 
 CHAT = "/ui/{channel:digits}/chat/{wa_id:customer}"

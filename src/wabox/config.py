@@ -151,7 +151,7 @@ SETTINGS: tuple[Setting, ...] = (
         "WABOX_ROLE",
         "all",
         "`all`, `api` (HTTP only: no background work) or `worker` (statuses, webhooks and "
-        "media sweeps; HTTP only for `/livez`, `/readyz` and `/metrics`).",
+        "media sweeps; HTTP only for `/health`, `/livez`, `/readyz` and `/metrics`).",
     ),
     Setting(
         "migrate",

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from tests.conftest import ADMIN_TOKEN, Server
 from tests.delivery.helpers import client, new_channel, webhook
 from tests.delivery.receiver import Receiver
-from tests.helpers import assert_graph_error, eventually, message, register_template
+from tests.helpers import assert_graph_error, eventually, message
 from wabox.cli import app
 
 CUSTOMER = "16505557001"
@@ -154,23 +154,47 @@ def test_a_completed_flow_carries_its_token(server: Server, receiver: Receiver) 
 def test_a_template_quick_reply(server: Server, receiver: Receiver) -> None:
     channel = new_channel(server, webhook=webhook(receiver))
     with server.admin() as admin:
-        register_template(
-            admin, "order_ready_qr", channel=channel["phone_number_id"], body="Your order is ready"
+        created = admin.post(
+            "/sandbox/templates",
+            json={
+                "channel": channel["phone_number_id"],
+                "name": "order_ready_qr",
+                "language": "en_US",
+                "category": "UTILITY",
+                "components": [
+                    {"type": "BODY", "text": "Your order is ready"},
+                    {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Pick up"}]},
+                ],
+            },
         )
+    assert created.status_code == 201, created.text
+    quick_reply = {"type": "button", "sub_type": "quick_reply", "index": "0"}
     with client(server, channel) as c:
         response = c.post(
             "/messages",
             json=message(
                 "template",
-                {"name": "order_ready_qr", "language": {"code": "en_US"}},
+                {
+                    "name": "order_ready_qr",
+                    "language": {"code": "en_US"},
+                    "components": [
+                        quick_reply | {"parameters": [{"type": "payload", "payload": "PICKUP"}]}
+                    ],
+                },
                 to=CUSTOMER,
             ),
         )
     assert response.status_code == 200, response.text
     asked = response.json()["messages"][0]["id"]
-    tapped = answers(
-        server, channel, button={"text": "Pick up", "payload": "PICKUP"}, context={"id": asked}
-    )
+    on_it = {"id": asked}
+    # Only the template's own button, with the payload the business gave it.
+    for button, contains in (
+        ({"text": "Deliver"}, "must be one of the template's quick-reply buttons (Pick up)"),
+        ({"text": "Pick up", "payload": "OTHER"}, 'the business gave the button ("PICKUP")'),
+    ):
+        refused = answers(server, channel, button=button, context=on_it)
+        assert_graph_error(refused, status=400, code=100, contains=contains)
+    tapped = answers(server, channel, button={"text": "Pick up"}, context=on_it)
     assert tapped.status_code == 200, tapped.text
     body = arrived(receiver, tapped.json()["id"])
     (got,) = body["entry"][0]["changes"][0]["value"]["messages"]

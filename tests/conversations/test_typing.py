@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import Server
 from tests.delivery.helpers import client, new_channel
+from tests.helpers import message
 
 CUSTOMER = "16505557301"
 
@@ -50,3 +51,29 @@ def test_a_typing_indicator_is_kept_with_the_conversation(server: Server) -> Non
         assert typing.json() == {"success": True}
     shown = conversation(server, channel)
     assert shown["typing_until"] - shown["typing_since"] == pytest.approx(25.0)
+
+
+def test_the_business_next_message_ends_its_typing_indicator(server: Server) -> None:
+    """Dismissed once the business responds (the module's source): the conversation stops
+    reporting the indicator at the business's next message."""
+    channel = new_channel(server)
+    with server.admin() as admin:
+        wrote = admin.post(
+            "/sandbox/inbound",
+            json={"channel": channel["phone_number_id"], "from": CUSTOMER, "text": {"body": "?"}},
+        ).json()["id"]
+    with client(server, channel) as c:
+        c.post(
+            "/messages",
+            json={
+                "messaging_product": "whatsapp",
+                "status": "read",
+                "message_id": wrote,
+                "typing_indicator": {"type": "text"},
+            },
+        )
+        assert conversation(server, channel)["typing_until"] is not None
+        answered = c.post("/messages", json=message("text", {"body": "Here"}, to=CUSTOMER))
+        assert answered.status_code == 200, answered.text
+    shown = conversation(server, channel)
+    assert (shown["typing_since"], shown["typing_until"]) == (None, None)

@@ -82,6 +82,10 @@ async def read_graph_body(request: Request, max_bytes: int) -> bytes:
     is read as such, as Graph does for structured fields. A JSON body without query
     parameters is passed on untouched.
     """
+    if not request.scope["query_string"]:
+        content_type = request.headers.get("content-type", "")
+        if not content_type.lower().startswith(FORM):
+            return await read_json_body(request, max_bytes)  # the common call, untouched
     query = [(k, v) for k, v in request.query_params.multi_items() if k not in GRAPH_META_PARAMS]
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     fields: dict[str, Any]

@@ -25,20 +25,13 @@ _VERSION = re.compile(r"v\d{1,3}\.\d{1,3}")
 _MISSING_TYPE = "Object missing required field `type`"
 
 
-# The version a path without one is served at. Graph serves an "unversioned call" at the
-# version set in the app dashboard's Upgrade API Version card (Meta for Developers, Graph
-# API, "Platform Versioning"); wabox's app is at the version its banner shows.
-DEFAULT_VERSION = "v21.0"
-
-
-def check_version(version: str | None) -> str:
-    """Any ``v<major>.<minor>`` is accepted: clients pin anything from v14.0 to v24.0; a
-    path without a version is at ``DEFAULT_VERSION``."""
-    if version is None:
-        return DEFAULT_VERSION
-    if _VERSION.fullmatch(version) is None:
+def check_version(version: str | None) -> None:
+    """Any ``v<major>.<minor>`` is accepted: clients pin anything from v14.0 to v24.0, and
+    Graph answers retired versions at the oldest one it serves. A path without a version
+    is served as Graph serves an "unversioned call", at the app's default version (Meta for
+    Developers, Graph API, "Platform Versioning"), which is v21.0 for wabox (README)."""
+    if version is not None and _VERSION.fullmatch(version) is None:
         raise ObjectNotFound(f"Unknown path components: /{version} is not a Graph API version.")
-    return version
 
 
 def decode_send_body(body: bytes) -> AnyMessage | MarkRead:

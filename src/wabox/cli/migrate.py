@@ -15,7 +15,7 @@ def migrate(data_dir: DataDir = None) -> None:
     """Migrate the database (WABOX_DATABASE_URL, else the data dir's SQLite) and exit."""
     from wabox.cli.serve import redact
     from wabox.config import Config
-    from wabox.store.database import SchemaProblem, create_engine
+    from wabox.store.database import create_engine
     from wabox.store.database import migrate as upgrade
 
     console = out()
@@ -31,10 +31,7 @@ def migrate(data_dir: DataDir = None) -> None:
 
     try:
         before, after = asyncio.run(run())
-    except SchemaProblem as exc:
-        console.print(f"[red]wabox cannot migrate: {exc}[/red]", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from exc
-    except Exception as exc:  # the driver's own errors: unreachable, refused, no such db
+    except Exception as exc:  # a newer schema, or the driver's: unreachable, no such db
         console.print(f"[red]wabox cannot migrate: {exc}[/red]", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     where = redact(url)

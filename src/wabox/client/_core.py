@@ -124,7 +124,8 @@ def media_body(
 
 
 def one_source(media_id: str | None, link: str | None, path: Source | None) -> None:
-    """The seed's rule, enforced before any request: exactly one of id, link and path."""
+    """360dialog's rule ("either, not both"), enforced before any request: exactly one of id,
+    link and path."""
     given = [name for name, v in (("media_id", media_id), ("link", link), ("path", path)) if v]
     if len(given) != 1:
         raise ValueError(f"give exactly one of media_id, link and path (got {given or 'none'})")

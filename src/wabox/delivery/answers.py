@@ -42,10 +42,19 @@ def answer(inbound: Inbound, customer: str, kind: str, sent: SentMessage | None)
                 f"A quick-reply button answers a template message; {inbound.context.id} is "
                 f"{sent.type}. {UNDOCUMENTED}"
             )
-        return {
-            "payload": inbound.button.payload or inbound.button.text,
-            "text": inbound.button.text,
-        }
+        quick = {b["text"]: b.get("payload") or b["text"] for b in quick_replies(sent)}
+        if inbound.button.text not in quick:
+            raise InvalidParameter(
+                f"Param button.text must be one of the template's quick-reply buttons "
+                f'({", ".join(quick)}) - got "{inbound.button.text}". {UNDOCUMENTED}'
+            )
+        payload = quick[inbound.button.text]
+        if inbound.button.payload is not None and inbound.button.payload != payload:
+            raise InvalidParameter(
+                f'Param button.payload must be the one the business gave the button ("'
+                f'{payload}") - got "{inbound.button.payload}". {UNDOCUMENTED}'
+            )
+        return {"payload": payload, "text": inbound.button.text}
     assert inbound.interactive is not None
     interactive = inbound.interactive
     given = {
@@ -124,6 +133,12 @@ def answer(inbound: Inbound, customer: str, kind: str, sent: SentMessage | None)
             "name": flow.name,
         },
     }
+
+
+def quick_replies(sent: SentMessage) -> list[dict[str, Any]]:
+    """A template message's quick-reply buttons as the customer saw them (text, payload)."""
+    buttons = (sent.rendered or {}).get("buttons") or []
+    return [b for b in buttons if isinstance(b, dict) and b.get("type") == "QUICK_REPLY"]
 
 
 def _same(given: str | None, shown: Any, name: str) -> Any:

@@ -218,11 +218,25 @@ async def customer_by_username(database: Database, channel_id: str, username: st
 
 
 async def list_conversations(
-    database: Database, now: float, channel: str | None = None
+    database: Database, now: float, channel: str | None = None, wa_id: str | None = None
 ) -> list[Conversation]:
-    query = sa.select(conversations).order_by(conversations.c.last_inbound_at.desc())
+    """The customers' conversations, the latest first. The business's typing indicator
+    shows until ``typing_until`` or its next message to the customer, whichever is first
+    (looked up only while one shows: an indicator lasts 25 s at most)."""
+    answered = sa.exists().where(
+        messages.c.channel_id == conversations.c.channel_id,
+        messages.c.recipient == conversations.c.wa_id,
+        messages.c.direction == "outbound",
+        messages.c.created_at >= conversations.c.typing_since,
+    )
+    typing = sa.case((conversations.c.typing_until > now, ~answered), else_=False)
+    query = sa.select(conversations, typing.label("typing")).order_by(
+        conversations.c.last_inbound_at.desc()
+    )
     if channel is not None:
         query = query.where(conversations.c.channel_id == channel)
+    if wa_id is not None:
+        query = query.where(conversations.c.wa_id == wa_id)
     async with database.engine.connect() as connection:
         rows = (await connection.execute(query)).all()
     return [
@@ -235,12 +249,8 @@ async def list_conversations(
             window_expires_at=row.window_expires_at,
             last_inbound_at=row.last_inbound_at,
             unread=row.unread,
-            typing_since=row.typing_since if _typing(row, now) else None,
-            typing_until=row.typing_until if _typing(row, now) else None,
+            typing_since=row.typing_since if row.typing else None,
+            typing_until=row.typing_until if row.typing else None,
         )
         for row in rows
     ]
-
-
-def _typing(row: Any, now: float) -> bool:
-    return row.typing_until is not None and row.typing_until > now

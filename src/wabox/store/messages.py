@@ -190,6 +190,7 @@ class SentMessage:
     recipient: str
     type: str
     payload: dict[str, Any]
+    rendered: dict[str, Any] | None  # a template as the customer saw it
 
 
 async def sent_message(database: Database, channel_id: str, wamid: str) -> SentMessage | None:
@@ -197,7 +198,9 @@ async def sent_message(database: Database, channel_id: str, wamid: str) -> SentM
     async with database.engine.connect() as connection:
         row = (
             await connection.execute(
-                sa.select(messages.c.recipient, messages.c.type, messages.c.payload).where(
+                sa.select(
+                    messages.c.recipient, messages.c.type, messages.c.payload, messages.c.rendered
+                ).where(
                     messages.c.wamid == wamid,
                     messages.c.channel_id == channel_id,
                     messages.c.direction == "outbound",
@@ -207,4 +210,10 @@ async def sent_message(database: Database, channel_id: str, wamid: str) -> SentM
     if row is None:
         return None
     payload = msgspec.json.decode(row.payload)
-    return SentMessage(row.recipient, row.type, payload if isinstance(payload, dict) else {})
+    rendered = msgspec.json.decode(row.rendered) if row.rendered else None
+    return SentMessage(
+        row.recipient,
+        row.type,
+        payload if isinstance(payload, dict) else {},
+        rendered if isinstance(rendered, dict) else None,
+    )

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from wabox.delivery.answers import quick_replies
 from wabox.delivery.channels import decode_settings, verify_webhook
 from wabox.delivery.receiver_probes import probe_receiver
 from wabox.errors import GraphError, InvalidParameter
@@ -19,7 +20,7 @@ from wabox.runtime import Runtime
 from wabox.schema.inbound import Inbound
 from wabox.schema.sandbox import Channel
 from wabox.schema.scenarios import Scenario
-from wabox.store.messages import list_messages
+from wabox.store.messages import sent_message
 from wabox.store.webhooks import redeliver
 from wabox.ui.pages import chat_context, settings_response, webhook_log_response
 from wabox.ui.render import page
@@ -61,7 +62,7 @@ async def send_as_customer(request: Request) -> Response:
         except ValueError as exc:
             return await _chat_with_error(runtime, channel, customer, str(exc))
     elif form.get("quick_reply") is not None and reply_to:
-        button = await _quick_reply(runtime, reply_to, str(form["quick_reply"]))
+        button = await _quick_reply(runtime, channel, reply_to, str(form["quick_reply"]))
         if button is None:
             return await _chat_with_error(
                 runtime, channel, customer, "That message has no such quick-reply button."
@@ -245,15 +246,16 @@ async def redeliver_webhook(request: Request) -> Response:
     return RedirectResponse(back, status_code=303)
 
 
-async def _quick_reply(runtime: Runtime, wamid: str, index: str) -> dict[str, Any] | None:
-    """The quick-reply button ``index`` of a template message: its text and payload."""
-    found = await list_messages(runtime.database, wamid=wamid, limit=1)
-    rendered = found[0].rendered if found else None
-    quick = [b for b in (rendered or {}).get("buttons", []) if b.get("type") == "QUICK_REPLY"]
+async def _quick_reply(
+    runtime: Runtime, channel: Channel, wamid: str, index: str
+) -> dict[str, Any] | None:
+    """The text of a template message's quick-reply button ``index`` (the inbox's buttons
+    name them by position); the domain checks it and adds its payload."""
+    sent = await sent_message(runtime.database, channel.phone_number_id, wamid)
+    quick = quick_replies(sent) if sent is not None else []
     if not index.isdigit() or int(index) >= len(quick):
         return None
-    button = quick[int(index)]
-    return {"text": button["text"], "payload": button.get("payload")}
+    return {"text": quick[int(index)]["text"]}
 
 
 async def probe_webhook(request: Request) -> Response:

@@ -65,25 +65,13 @@ async def chat_context(runtime: Runtime, channel: Channel, customer: str) -> dic
     )
     shown = bubbles(stored)
     documents = [b.media_id for b in shown if b.media_id and b.type == "document"]
-    windows = {
-        c.wa_id: c
-        for c in await list_conversations(
-            runtime.database, runtime.clock.now(), channel.phone_number_id
-        )
-    }
-    conversation = windows.get(customer)
-    typing = (
-        conversation is not None
-        and conversation.typing_since is not None
-        and not any(
-            m.direction == "outbound" and m.created_at >= conversation.typing_since for m in stored
-        )
+    found = await list_conversations(
+        runtime.database, runtime.clock.now(), channel.phone_number_id, wa_id=customer
     )
     return {
         "bubbles": shown,
         "sizes": await media_sizes(runtime.database, documents),
-        "conversation": conversation,
-        "typing": typing,
+        "conversation": found[0] if found else None,
         "now": runtime.clock.now(),
     }
 
