@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Sequence
 
 import msgspec
@@ -217,7 +216,7 @@ class Lifecycle:
         settings = channel.settings
         if message.next_step == "check":
             # A check whose lease ended without a result: run it again, under a new lease.
-            leased_until = time.time() + CHECK_LEASE
+            leased_until = leases.wall() + CHECK_LEASE
             return Step(
                 message,
                 message.state,

@@ -8,8 +8,6 @@ media need. Meta answers a send once the message is accepted, not delivered (wir
 
 from __future__ import annotations
 
-import time
-
 import msgspec
 
 from wabox.clock import Clock
@@ -38,6 +36,7 @@ from wabox.schema.messages import (
     TemplateMessage,
 )
 from wabox.schema.sandbox import Channel
+from wabox.store import leases
 from wabox.store import messages as message_rows
 from wabox.store.conversations import known_customer, mark_inbound_read, window_expires_at
 from wabox.store.database import Database
@@ -141,7 +140,7 @@ class Sender:
             media=settled or (),
             next_step="sent" if settled is not None else "check",
             due_at=now,
-            leased_until=None if settled is not None else time.time() + CHECK_LEASE,
+            leased_until=None if settled is not None else leases.wall() + CHECK_LEASE,
             first_step=first_step,
             category=category,
             pricing_type=pricing_type,

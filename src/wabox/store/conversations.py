@@ -102,7 +102,7 @@ async def record_inbound(
 
     await database.writer.run(write)
     database.open_windows.saw(channel_id, wa_id, now + window)
-    database.signals.publish("messages", channel_id)
+    database.signals.publish("messages")
 
 
 async def mark_inbound_read(
@@ -167,7 +167,7 @@ async def mark_inbound_read(
 
     found = bool(await database.writer.run(write))
     if found:
-        database.signals.publish("messages", channel_id)
+        database.signals.publish("messages")
     return found
 
 

@@ -79,7 +79,7 @@ async def insert_accepted(
             *extra,
         )
     )
-    database.signals.publish("messages", channel_id)
+    database.signals.publish("messages")
 
 
 async def list_messages(
@@ -179,7 +179,7 @@ async def clear_messages(database: Database, channel: str | None = None) -> int:
         return connection.execute(query).rowcount
 
     cleared: int = await database.writer.run(write)
-    database.signals.publish("messages", channel or "")
+    database.signals.publish("messages")
     return cleared
 
 

@@ -281,6 +281,7 @@ conversations = sa.Table(
     # from ``typing_since`` until ``typing_until`` or the business's next message.
     sa.Column("typing_since", sa.Float, nullable=True),
     sa.Column("typing_until", sa.Float, nullable=True),
+    sa.Index("ix_conversations_channel_id", "channel_id", "username"),
 )
 
 templates = sa.Table(

@@ -244,8 +244,7 @@ async def last_delivered(database: Database, channel_id: str) -> str | None:
             sa.select(webhook_deliveries.c.payload)
             .where(
                 webhook_deliveries.c.channel_id == channel_id,
-                webhook_deliveries.c.state == "delivered",
-                ~webhook_deliveries.c.event.startswith("probe:"),
+                webhook_deliveries.c.state == "delivered",  # probes are kept as "probe"
             )
             .order_by(webhook_deliveries.c.id.desc())
             .limit(1)
@@ -296,7 +295,7 @@ async def record_probe(
         return int(delivery_id)
 
     recorded = int(await database.writer.run(write))
-    database.signals.publish("messages", channel_id)
+    database.signals.publish("messages")
     return recorded
 
 

@@ -22,6 +22,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("conversations") as batch:
         batch.add_column(sa.Column("username", sa.String(64), nullable=True))
+    # A customer who writes by username alone is found by it.
+    op.create_index("ix_conversations_channel_id", "conversations", ["channel_id", "username"])
     if op.get_bind().dialect.name == "postgresql":  # SQLite does not bound VARCHAR
         op.alter_column("conversations", "wa_id", type_=sa.String(160))
         op.alter_column("messages", "recipient", type_=sa.String(160))
@@ -31,5 +33,6 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.alter_column("messages", "recipient", type_=sa.String(32))
         op.alter_column("conversations", "wa_id", type_=sa.String(32))
+    op.drop_index("ix_conversations_channel_id", table_name="conversations")
     with op.batch_alter_table("conversations") as batch:
         batch.drop_column("username")
